@@ -1,0 +1,1 @@
+"""Benchmarks: ``helpline bench NAME --json`` prints one JSON object with the figures."""
