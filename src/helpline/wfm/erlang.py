@@ -1,1 +1,401 @@
-"""(not yet written)"""
+"""Erlang B, Erlang C and Erlang A (M/M/n+M) queue metrics, vectorised over numpy arrays.
+
+Units: ``rate`` is arrivals per unit of time; ``aht``, ``patience``, ``target`` (the service-level
+threshold T) and ``short_abandon`` are in that same unit. With a rate of calls per second, ASA comes
+back in seconds; with calls per 30 minutes and AHT in 30-minute units, in 30-minute units.
+
+Every function broadcasts its array arguments against each other, so the metrics of many intervals
+(or of one interval at many head counts) come from one call. Nothing here uses factorials: Erlang B
+comes from the regularised incomplete gamma function (or its stable recursion where that function
+underflows), and the Erlang A state probabilities are built from cumulative sums of logarithms.
+
+Erlang A is computed exactly on the birth–death chain of the number of contacts in the system,
+truncated where the remaining tail mass is below ~1e-13 of the queue's mass. A caller who arrives
+with ``j`` callers waiting ahead is served after a sum of exponential phases with rates
+``n/aht + i/patience`` (i = j..0) unless its own patience runs out first; that sum has a closed-form
+density, so within-T probabilities are regularised incomplete beta functions (evaluated as
+negative-binomial tails) and the mean wait of a served caller is a harmonic sum. No approximation
+is used. The one limit: when patience is so long relative to the load that the truncated queue
+would need more than ``MAX_QUEUE_STATES`` states (e.g. patience of years with fewer agents than
+erlangs), the functions raise ``ValueError`` instead of running out of memory; an infinite
+patience is accepted and gives the Erlang C figures.
+
+Metric definitions (see DESIGN.md):
+
+* ``p_wait``: probability that an arriving contact finds every agent busy (waits at all).
+* ``p_abandon``: probability that an arriving contact abandons (any wait).
+* ``answered_within_target``: P(answered with wait <= T) over offered.
+* ``service_level``: answered within T / (offered - short abandons), short abandons being those
+  who abandon within ``short_abandon``; with ``short_abandon=0`` it equals
+  ``answered_within_target``.
+* ``abandon_rate``: (abandoned - short abandons) / (offered - short abandons).
+* ``asa``: mean wait of answered contacts (those answered at once count with 0).
+* ``occupancy``: busy agent time / staffed agent time = carried load / agents.
+* ``queue_length``: mean number of contacts waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import expit, gammaincc, gammaln
+
+FloatArray = NDArray[np.float64]
+
+#: The truncation of the Erlang A chain keeps every state whose probability relative to the
+#: queue's largest one is above this.
+TAIL_MASS = 1e-13
+#: Beyond this many queue states per evaluation the exact Erlang A computation refuses.
+MAX_QUEUE_STATES = 2_000_000
+# Cells of a (contacts x queue states) work array handled at once: keeps memory small.
+_CHUNK_CELLS = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMetrics:
+    """Steady-state metrics, each an array of the broadcast shape of the inputs."""
+
+    p_wait: FloatArray
+    p_abandon: FloatArray
+    answered_within_target: FloatArray
+    service_level: FloatArray
+    abandon_rate: FloatArray
+    p_short_abandon: FloatArray
+    asa: FloatArray
+    occupancy: FloatArray
+    queue_length: FloatArray
+
+    def at(self, index: int | tuple[int, ...]) -> dict[str, float]:
+        """The metrics of one element as plain floats (NaN where undefined)."""
+        return {name: float(getattr(self, name)[index]) for name in self.__slots__}
+
+
+def offered_load(rate: ArrayLike, aht: ArrayLike) -> FloatArray:
+    """Offered load in erlangs: arrivals per unit of time times handling time in that unit."""
+    return np.asarray(rate, dtype=np.float64) * np.asarray(aht, dtype=np.float64)
+
+
+def _as_agents(agents: ArrayLike) -> FloatArray:
+    n = np.asarray(agents, dtype=np.float64)
+    if np.any(~np.isfinite(n)) or np.any(n < 0) or np.any(n != np.floor(n)):
+        raise ValueError("agents must be whole numbers >= 0")
+    return n
+
+
+def _erlang_b_recursive(load: FloatArray, lines: FloatArray) -> FloatArray:
+    # B(k) = A B(k-1) / (k + A B(k-1)) shrinks relative errors at every step.
+    b = np.ones_like(load)
+    out = np.ones_like(load)
+    top = int(lines.max()) if lines.size else 0
+    for k in range(1, top + 1):
+        b = load * b / (k + load * b)
+        hit = lines == k
+        out[hit] = b[hit]
+    return out
+
+
+def _erlang_b_flat(load: FloatArray, lines: FloatArray) -> FloatArray:
+    out = np.empty_like(load)
+    zero_load = load == 0
+    out[zero_load] = np.where(lines[zero_load] == 0, 1.0, 0.0)
+    pos = ~zero_load
+    a, n = load[pos], lines[pos]
+    # B = Poisson pmf(n; A) / Poisson cdf(n; A); the cdf is Q(n+1, A).
+    cdf = gammaincc(n + 1.0, a)
+    with np.errstate(divide="ignore"):
+        log_b = n * np.log(a) - a - gammaln(n + 1.0) - np.log(cdf)
+    b = np.exp(np.minimum(log_b, 0.0))
+    weak = cdf < 1e-250
+    if np.any(weak):
+        b[weak] = _erlang_b_recursive(a[weak], n[weak])
+    out[pos] = b
+    return out
+
+
+def erlang_b(load: ArrayLike, lines: ArrayLike) -> FloatArray:
+    """Blocking probability of ``lines`` servers offered ``load`` erlangs (M/M/n/n)."""
+    a = np.asarray(load, dtype=np.float64)
+    n = _as_agents(lines)
+    if np.any(~np.isfinite(a)) or np.any(a < 0):
+        raise ValueError("load must be a finite number of erlangs >= 0")
+    a, n = np.broadcast_arrays(a, n)
+    return _erlang_b_flat(a.ravel(), n.ravel()).reshape(a.shape)
+
+
+def _check_common(rate: FloatArray, aht: FloatArray, target: FloatArray, short: FloatArray) -> None:
+    if np.any(~np.isfinite(rate)) or np.any(rate < 0):
+        raise ValueError("rate must be a finite number of arrivals per unit of time >= 0")
+    if np.any(~np.isfinite(aht)) or np.any(aht <= 0):
+        raise ValueError("aht must be a finite handling time > 0")
+    if np.any(np.isnan(target)) or np.any(target < 0):
+        raise ValueError("target (the service-level threshold T) must be >= 0")
+    if np.any(np.isnan(short)) or np.any(short < 0):
+        raise ValueError("short_abandon must be >= 0")
+
+
+def _erlang_c_flat(rate: FloatArray, aht: FloatArray, n: FloatArray, target: FloatArray) -> QueueMetrics:
+    a = rate * aht
+    b = _erlang_b_flat(a, n)
+    stable = n > a
+    idle = rate == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = n - a
+        c = np.where(stable, n * b / (n - a * (1.0 - b)), 1.0)
+        c = np.where(idle, 0.0, c)
+        within = np.where(stable, 1.0 - c * np.exp(-gap * target / aht), 0.0)
+        within = np.where(idle, 1.0, within)
+        asa = np.where(stable, c * aht / gap, np.inf)
+        asa = np.where(idle, 0.0, asa)
+        queue = np.where(stable, c * a / gap, np.inf)
+        queue = np.where(idle, 0.0, queue)
+        occupancy = np.where(stable, a / n, 1.0)
+        occupancy = np.where(idle, 0.0, occupancy)
+    zeros = np.zeros_like(a)
+    return QueueMetrics(
+        p_wait=c,
+        p_abandon=zeros,
+        answered_within_target=within,
+        service_level=within.copy(),
+        abandon_rate=zeros.copy(),
+        p_short_abandon=zeros.copy(),
+        asa=asa,
+        occupancy=occupancy,
+        queue_length=queue,
+    )
+
+
+def erlang_c(rate: ArrayLike, aht: ArrayLike, agents: ArrayLike, target: ArrayLike = 0.0) -> QueueMetrics:
+    """Erlang C (M/M/n, nobody abandons) metrics.
+
+    With ``agents <= load`` the queue is unstable: ``p_wait`` 1, service level 0, ASA and queue
+    length infinite, occupancy 1. ``p_abandon`` is always 0.
+    """
+    r = np.asarray(rate, dtype=np.float64)
+    h = np.asarray(aht, dtype=np.float64)
+    t = np.asarray(target, dtype=np.float64)
+    n = _as_agents(agents)
+    _check_common(r, h, t, np.zeros(()))
+    r, h, n, t = np.broadcast_arrays(r, h, n, t)
+    flat = _erlang_c_flat(r.ravel(), h.ravel(), n.ravel(), t.ravel())
+    return _reshape(flat, r.shape)
+
+
+def _reshape(m: QueueMetrics, shape: tuple[int, ...]) -> QueueMetrics:
+    return QueueMetrics(**{name: getattr(m, name).reshape(shape) for name in QueueMetrics.__slots__})
+
+
+def _queue_states_needed(x: FloatArray, c: FloatArray) -> FloatArray:
+    """How many waiting positions keep the Erlang A tail below ``TAIL_MASS``.
+
+    With x = rate*patience and c = agents*patience/aht, state n+j has weight
+    r_j = prod_{i<=j} x/(c+i) relative to state n; r_j rises while c+i < x and then falls
+    ever faster, so past the peak the tail after J is at most r_J * q/(1-q), q = x/(c+J+1).
+    """
+    peak = np.floor(np.maximum(x - c, 0.0))
+
+    def log_r(j: FloatArray) -> FloatArray:
+        return j * np.log(x) - gammaln(c + j + 1.0) + gammaln(c + 1.0)
+
+    log_peak = log_r(peak)
+    limit = np.log(TAIL_MASS)
+    need = np.full_like(x, np.nan)
+    step = 16.0
+    todo = np.ones(x.shape, dtype=bool)
+    while np.any(todo):
+        j = peak + step
+        q = x / (c + j + 1.0)
+        with np.errstate(divide="ignore"):
+            bound = log_r(j) + np.log(q) - np.log1p(-q) - log_peak
+        done = todo & (q < 1.0) & (bound < limit)
+        need[done] = j[done]
+        todo &= ~done
+        too_big = todo & (peak + step > MAX_QUEUE_STATES)
+        if np.any(too_big):
+            raise ValueError(
+                "Erlang A: patience is so long relative to the load that the exact computation "
+                f"would need more than {MAX_QUEUE_STATES:,} queue states; use Erlang C "
+                "(infinite patience) for this case"
+            )
+        step *= 2.0
+    return need
+
+
+def _nb_upper_tail(log_u: FloatArray, log_p0: FloatArray, r_minus_1: FloatArray, cols: int) -> FloatArray:
+    """I_U(j+1, r) for j = 0..cols-1: the upper tail P(N > j) of a negative binomial.
+
+    N counts failures (probability U each) before r successes; log_p0 = r*log(1-U).
+    Terms come from cumulative sums of logs, so nothing overflows.
+    """
+    i = np.arange(1, cols, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = log_u[:, None] + np.log(r_minus_1[:, None] + i) - np.log(i)
+    steps = np.where(np.isnan(steps), -np.inf, steps)
+    log_terms = np.empty((log_u.size, cols))
+    log_terms[:, 0] = log_p0
+    log_terms[:, 1:] = log_p0[:, None] + np.cumsum(steps, axis=1)
+    tail: FloatArray = np.clip(1.0 - np.cumsum(np.exp(log_terms), axis=1), 0.0, 1.0)
+    return tail
+
+
+def _erlang_a_block(
+    rate: FloatArray,
+    aht: FloatArray,
+    patience: FloatArray,
+    n: FloatArray,
+    target: FloatArray,
+    short: FloatArray,
+    states: int,
+) -> dict[str, FloatArray]:
+    """Erlang A for contacts that all keep ``states`` waiting positions (rate > 0, finite patience)."""
+    theta = 1.0 / patience
+    load = rate * aht
+    c = n * patience / aht
+    x = rate * patience
+    j = np.arange(states, dtype=np.float64)
+    i = j[1:]
+    log_r = np.zeros((rate.size, states))
+    log_r[:, 1:] = np.cumsum(np.log(x)[:, None] - np.log(c[:, None] + i), axis=1)
+    top = log_r.max(axis=1)
+    weights = np.exp(log_r - top[:, None])
+    queue_mass = weights.sum(axis=1)
+    b = _erlang_b_flat(load, n)
+    with np.errstate(divide="ignore"):
+        log_below = np.log1p(-b) - np.log(b) - top
+    p_wait = expit(np.log(queue_mass) - log_below)
+    p_j = weights * (p_wait / queue_mass)[:, None]
+
+    served = c[:, None] / (c[:, None] + j + 1.0)
+    p_served_after_wait = (p_j * served).sum(axis=1)
+    p_abandon = p_wait - p_served_after_wait
+    queue_length = (p_j * j).sum(axis=1)
+
+    # P(served and wait <= T | j ahead) = c/(c+j+1) * I_U(j+1, c+1), U = 1 - exp(-T/patience).
+    with np.errstate(divide="ignore"):
+        log_u = np.log(-np.expm1(-theta * target))
+    tail = _nb_upper_tail(log_u, -(c + 1.0) * theta * target, c, states)
+    within = (1.0 - p_wait) + (p_j * served * tail).sum(axis=1)
+
+    # Mean wait of a served caller with j ahead: sum_{m=1}^{j+1} 1/(n/aht + m/patience).
+    harmonic = np.cumsum(1.0 / (theta[:, None] * (c[:, None] + j + 1.0)), axis=1)
+    answered = 1.0 - p_abandon
+    with np.errstate(divide="ignore", invalid="ignore"):
+        asa = (p_j * served * harmonic).sum(axis=1) / answered
+
+    p_short = np.zeros_like(rate)
+    has_short = short > 0
+    if np.any(has_short):
+        # P(abandon within S | j) = 1 - c/(c+j+1) I_U(j+1, c+1) - e^{-S/patience} (1 - I_U(j+1, c)).
+        s = np.where(has_short, short, 0.0)
+        with np.errstate(divide="ignore"):
+            log_us = np.log(-np.expm1(-theta * s))
+        served_by_s = served * _nb_upper_tail(log_us, -(c + 1.0) * theta * s, c, states)
+        reached_by_s = _nb_upper_tail(log_us, -c * theta * s, c - 1.0, states)
+        short_j = 1.0 - served_by_s - np.exp(-theta * s)[:, None] * (1.0 - reached_by_s)
+        p_short = np.where(has_short, (p_j * np.clip(short_j, 0.0, 1.0)).sum(axis=1), 0.0)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        occupancy = np.where(n > 0, load * answered / n, np.nan)
+    return {
+        "p_wait": p_wait,
+        "p_abandon": p_abandon,
+        "answered_within_target": within,
+        "p_short_abandon": p_short,
+        "asa": asa,
+        "occupancy": occupancy,
+        "queue_length": queue_length,
+    }
+
+
+def _erlang_a_flat(
+    rate: FloatArray,
+    aht: FloatArray,
+    patience: FloatArray,
+    n: FloatArray,
+    target: FloatArray,
+    short: FloatArray,
+) -> QueueMetrics:
+    size = rate.size
+    out = {
+        name: np.empty(size)
+        for name in ("p_wait", "p_abandon", "answered_within_target", "p_short_abandon", "asa", "occupancy", "queue_length")
+    }
+    idle = rate == 0
+    out["p_wait"][idle] = 0.0
+    out["p_abandon"][idle] = 0.0
+    out["answered_within_target"][idle] = 1.0
+    out["p_short_abandon"][idle] = 0.0
+    out["asa"][idle] = 0.0
+    out["occupancy"][idle] = 0.0
+    out["queue_length"][idle] = 0.0
+
+    patient = ~idle & np.isinf(patience)
+    if np.any(patient):
+        cm = _erlang_c_flat(rate[patient], aht[patient], n[patient], target[patient])
+        for name in out:
+            out[name][patient] = getattr(cm, name)
+
+    busy = np.flatnonzero(~idle & ~patient)
+    if busy.size:
+        x = rate[busy] * patience[busy]
+        c = n[busy] * patience[busy] / aht[busy]
+        need = _queue_states_needed(x, c) + 1.0
+        # Group contacts by the next power of two of their state count: little padding, few calls.
+        bucket = np.ceil(np.log2(need)).astype(np.int64)
+        for level in np.unique(bucket):
+            members = busy[bucket == level]
+            states = int(2**level)
+            per_chunk = max(1, _CHUNK_CELLS // states)
+            for start in range(0, members.size, per_chunk):
+                idx = members[start : start + per_chunk]
+                got = _erlang_a_block(
+                    rate[idx], aht[idx], patience[idx], n[idx], target[idx], short[idx], states
+                )
+                for name, values in got.items():
+                    out[name][idx] = values
+
+    p_short = out["p_short_abandon"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept = 1.0 - p_short
+        service_level = out["answered_within_target"] / kept
+        abandon_rate = np.maximum(out["p_abandon"] - p_short, 0.0) / kept
+    return QueueMetrics(
+        p_wait=out["p_wait"],
+        p_abandon=out["p_abandon"],
+        answered_within_target=out["answered_within_target"],
+        service_level=service_level,
+        abandon_rate=abandon_rate,
+        p_short_abandon=p_short,
+        asa=out["asa"],
+        occupancy=out["occupancy"],
+        queue_length=out["queue_length"],
+    )
+
+
+def erlang_a(
+    rate: ArrayLike,
+    aht: ArrayLike,
+    patience: ArrayLike,
+    agents: ArrayLike,
+    target: ArrayLike = 0.0,
+    short_abandon: ArrayLike = 0.0,
+) -> QueueMetrics:
+    """Erlang A (M/M/n+M: exponential patience with mean ``patience``) metrics, computed exactly.
+
+    ``p_wait`` is P(wait > 0) for an arrival, the figure a simulation's share of contacts answered
+    without waiting complements. With no agents every arrival abandons and ASA is NaN (there is
+    nobody answered to average over); occupancy is NaN too. An infinite patience gives Erlang C.
+    """
+    r = np.asarray(rate, dtype=np.float64)
+    h = np.asarray(aht, dtype=np.float64)
+    p = np.asarray(patience, dtype=np.float64)
+    t = np.asarray(target, dtype=np.float64)
+    s = np.asarray(short_abandon, dtype=np.float64)
+    n = _as_agents(agents)
+    _check_common(r, h, t, s)
+    if np.any(np.isnan(p)) or np.any(p <= 0):
+        raise ValueError("patience must be > 0 (use infinity for callers who never abandon)")
+    r, h, p, n, t, s = np.broadcast_arrays(r, h, p, n, t, s)
+    flat = _erlang_a_flat(r.ravel(), h.ravel(), p.ravel(), n.ravel(), t.ravel(), s.ravel())
+    return _reshape(flat, r.shape)
