@@ -121,7 +121,9 @@ def test_erlang_c_units_cancel() -> None:
     assert float(per_half_hour.asa) * 1800 == pytest.approx(float(per_second.asa), rel=1e-12)
 
 
-@pytest.mark.parametrize(("load", "agents"), [(10.0, 11), (10.0, 14), (95.3, 101), (1800.0, 1850), (4000.0, 4100)])
+@pytest.mark.parametrize(
+    ("load", "agents"), [(10.0, 11), (10.0, 14), (95.3, 101), (1800.0, 1850), (4000.0, 4100)]
+)
 def test_erlang_c_agrees_with_the_textbook_formula(load: float, agents: int) -> None:
     m = erlang_c(load / 300.0, 300.0, agents, target=20.0)
     c = erlang_c_pure(load, agents)

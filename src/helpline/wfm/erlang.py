@@ -10,7 +10,7 @@ comes from the regularised incomplete gamma function (or its stable recursion wh
 underflows), and the Erlang A state probabilities are built from cumulative sums of logarithms.
 
 Erlang A is computed exactly on the birth–death chain of the number of contacts in the system,
-truncated where the remaining tail mass is below ~1e-13 of the queue's mass. A caller who arrives
+truncated where the remaining tail mass is below ~1e-12 of the queue's mass. A caller who arrives
 with ``j`` callers waiting ahead is served after a sum of exponential phases with rates
 ``n/aht + i/patience`` (i = j..0) unless its own patience runs out first; that sum has a closed-form
 density, so within-T probabilities are regularised incomplete beta functions (evaluated as
@@ -36,6 +36,7 @@ Metric definitions (see DESIGN.md):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,7 @@ FloatArray = NDArray[np.float64]
 
 #: The truncation of the Erlang A chain keeps every state whose probability relative to the
 #: queue's largest one is above this.
-TAIL_MASS = 1e-13
+TAIL_MASS = 1e-12
 #: Beyond this many queue states per evaluation the exact Erlang A computation refuses.
 MAX_QUEUE_STATES = 2_000_000
 # Cells of a (contacts x queue states) work array handled at once: keeps memory small.
@@ -196,47 +197,73 @@ def _queue_states_needed(x: FloatArray, c: FloatArray) -> FloatArray:
     peak = np.floor(np.maximum(x - c, 0.0))
 
     def log_r(j: FloatArray) -> FloatArray:
-        return j * np.log(x) - gammaln(c + j + 1.0) + gammaln(c + 1.0)
+        value: FloatArray = j * np.log(x) - gammaln(c + j + 1.0) + gammaln(c + 1.0)
+        return value
 
     log_peak = log_r(peak)
     limit = np.log(TAIL_MASS)
-    need = np.full_like(x, np.nan)
-    step = 16.0
-    todo = np.ones(x.shape, dtype=bool)
-    while np.any(todo):
-        j = peak + step
+
+    def enough(extra: FloatArray) -> NDArray[np.bool_]:
+        j = peak + extra
         q = x / (c + j + 1.0)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             bound = log_r(j) + np.log(q) - np.log1p(-q) - log_peak
-        done = todo & (q < 1.0) & (bound < limit)
-        need[done] = j[done]
-        todo &= ~done
-        too_big = todo & (peak + step > MAX_QUEUE_STATES)
-        if np.any(too_big):
+        ok: NDArray[np.bool_] = (q < 1.0) & (bound < limit)
+        return ok
+
+    # Double the distance past the peak until the bound holds, then bisect back.
+    high = np.full_like(x, 8.0)
+    todo = ~enough(high)
+    while np.any(todo):
+        if np.any(peak[todo] + high[todo] > MAX_QUEUE_STATES):
             raise ValueError(
                 "Erlang A: patience is so long relative to the load that the exact computation "
                 f"would need more than {MAX_QUEUE_STATES:,} queue states; use Erlang C "
                 "(infinite patience) for this case"
             )
-        step *= 2.0
+        high[todo] *= 2.0
+        todo[todo] = ~enough(high)[todo]
+    low = np.where(high > 8.0, high / 2.0, 0.0)
+    while np.any(high - low > 2.0):
+        mid = np.floor((low + high) / 2.0)
+        ok = enough(mid)
+        high = np.where(ok, mid, high)
+        low = np.where(ok, low, mid)
+    need: FloatArray = peak + high
     return need
 
 
 def _nb_upper_tail(log_u: FloatArray, log_p0: FloatArray, r_minus_1: FloatArray, cols: int) -> FloatArray:
     """I_U(j+1, r) for j = 0..cols-1: the upper tail P(N > j) of a negative binomial.
 
-    N counts failures (probability U each) before r successes; log_p0 = r*log(1-U).
-    Terms come from cumulative sums of logs, so nothing overflows.
+    N counts failures (probability U each) before r successes; log_p0 = r*log(1-U). The terms
+    are probabilities, so a running product cannot overflow; where the first term would underflow
+    the terms come from cumulative sums of logs instead.
     """
     i = np.arange(1, cols, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        steps = log_u[:, None] + np.log(r_minus_1[:, None] + i) - np.log(i)
-    steps = np.where(np.isnan(steps), -np.inf, steps)
-    log_terms = np.empty((log_u.size, cols))
-    log_terms[:, 0] = log_p0
-    log_terms[:, 1:] = log_p0[:, None] + np.cumsum(steps, axis=1)
-    tail: FloatArray = np.clip(1.0 - np.cumsum(np.exp(log_terms), axis=1), 0.0, 1.0)
+    terms = np.empty((log_u.size, cols))
+    direct = log_p0 > -600.0
+    if np.any(direct):
+        u = np.exp(log_u[direct])[:, None]
+        terms[direct, 0] = np.exp(log_p0[direct])
+        terms[direct, 1:] = u * (r_minus_1[direct][:, None] + i) / i
+        terms[direct] = np.cumprod(terms[direct], axis=1)
+    if not np.all(direct):
+        far = ~direct
+        with np.errstate(divide="ignore", invalid="ignore"):
+            steps = log_u[far][:, None] + np.log(r_minus_1[far][:, None] + i) - np.log(i)
+        steps = np.where(np.isnan(steps), -np.inf, steps)
+        logs = np.empty((int(far.sum()), cols))
+        logs[:, 0] = log_p0[far]
+        logs[:, 1:] = log_p0[far][:, None] + np.cumsum(steps, axis=1)
+        terms[far] = np.exp(logs)
+    tail: FloatArray = np.clip(1.0 - np.cumsum(terms, axis=1), 0.0, 1.0)
     return tail
+
+
+_ALL_FIELDS = frozenset(
+    {"p_wait", "p_abandon", "answered_within_target", "p_short_abandon", "asa", "occupancy", "queue_length"}
+)
 
 
 def _erlang_a_block(
@@ -247,6 +274,7 @@ def _erlang_a_block(
     target: FloatArray,
     short: FloatArray,
     states: int,
+    fields: frozenset[str],
 ) -> dict[str, FloatArray]:
     """Erlang A for contacts that all keep ``states`` waiting positions (rate > 0, finite patience)."""
     theta = 1.0 / patience
@@ -255,10 +283,21 @@ def _erlang_a_block(
     x = rate * patience
     j = np.arange(states, dtype=np.float64)
     i = j[1:]
-    log_r = np.zeros((rate.size, states))
-    log_r[:, 1:] = np.cumsum(np.log(x)[:, None] - np.log(c[:, None] + i), axis=1)
-    top = log_r.max(axis=1)
-    weights = np.exp(log_r - top[:, None])
+    # Weights of states n+j relative to state n, scaled by their largest value.
+    log_peak = np.floor(np.maximum(x - c, 0.0))
+    log_peak = log_peak * np.log(x) - gammaln(c + log_peak + 1.0) + gammaln(c + 1.0)
+    weights = np.empty((rate.size, states))
+    small = log_peak < 600.0
+    if np.any(small):
+        weights[small, 0] = 1.0
+        weights[small, 1:] = x[small][:, None] / (c[small][:, None] + i)
+        weights[small] = np.cumprod(weights[small], axis=1)
+    if not np.all(small):
+        big = ~small
+        log_r = np.zeros((int(big.sum()), states))
+        log_r[:, 1:] = np.cumsum(np.log(x[big])[:, None] - np.log(c[big][:, None] + i), axis=1)
+        weights[big] = np.exp(log_r - log_r.max(axis=1)[:, None])
+    top = np.where(small, 0.0, log_peak)
     queue_mass = weights.sum(axis=1)
     b = _erlang_b_flat(load, n)
     with np.errstate(divide="ignore"):
@@ -269,23 +308,33 @@ def _erlang_a_block(
     served = c[:, None] / (c[:, None] + j + 1.0)
     p_served_after_wait = (p_j * served).sum(axis=1)
     p_abandon = p_wait - p_served_after_wait
-    queue_length = (p_j * j).sum(axis=1)
-
-    # P(served and wait <= T | j ahead) = c/(c+j+1) * I_U(j+1, c+1), U = 1 - exp(-T/patience).
-    with np.errstate(divide="ignore"):
-        log_u = np.log(-np.expm1(-theta * target))
-    tail = _nb_upper_tail(log_u, -(c + 1.0) * theta * target, c, states)
-    within = (1.0 - p_wait) + (p_j * served * tail).sum(axis=1)
-
-    # Mean wait of a served caller with j ahead: sum_{m=1}^{j+1} 1/(n/aht + m/patience).
-    harmonic = np.cumsum(1.0 / (theta[:, None] * (c[:, None] + j + 1.0)), axis=1)
     answered = 1.0 - p_abandon
+    nan = np.full_like(rate, np.nan)
+    got = {"p_wait": p_wait, "p_abandon": p_abandon}
     with np.errstate(divide="ignore", invalid="ignore"):
-        asa = (p_j * served * harmonic).sum(axis=1) / answered
+        got["occupancy"] = np.where(n > 0, load * answered / n, np.nan)
+    got["queue_length"] = p_j @ j if "queue_length" in fields else nan
+
+    if "answered_within_target" in fields:
+        # P(served and wait <= T | j ahead) = c/(c+j+1) * I_U(j+1, c+1), U = 1 - exp(-T/patience).
+        with np.errstate(divide="ignore"):
+            log_u = np.log(-np.expm1(-theta * target))
+        tail = _nb_upper_tail(log_u, -(c + 1.0) * theta * target, c, states)
+        got["answered_within_target"] = (1.0 - p_wait) + (p_j * served * tail).sum(axis=1)
+    else:
+        got["answered_within_target"] = nan
+
+    if "asa" in fields:
+        # Mean wait of a served caller with j ahead: sum_{m=1}^{j+1} 1/(n/aht + m/patience).
+        harmonic = np.cumsum(1.0 / (theta[:, None] * (c[:, None] + j + 1.0)), axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            got["asa"] = (p_j * served * harmonic).sum(axis=1) / answered
+    else:
+        got["asa"] = nan
 
     p_short = np.zeros_like(rate)
     has_short = short > 0
-    if np.any(has_short):
+    if "p_short_abandon" in fields and np.any(has_short):
         # P(abandon within S | j) = 1 - c/(c+j+1) I_U(j+1, c+1) - e^{-S/patience} (1 - I_U(j+1, c)).
         s = np.where(has_short, short, 0.0)
         with np.errstate(divide="ignore"):
@@ -294,18 +343,8 @@ def _erlang_a_block(
         reached_by_s = _nb_upper_tail(log_us, -c * theta * s, c - 1.0, states)
         short_j = 1.0 - served_by_s - np.exp(-theta * s)[:, None] * (1.0 - reached_by_s)
         p_short = np.where(has_short, (p_j * np.clip(short_j, 0.0, 1.0)).sum(axis=1), 0.0)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        occupancy = np.where(n > 0, load * answered / n, np.nan)
-    return {
-        "p_wait": p_wait,
-        "p_abandon": p_abandon,
-        "answered_within_target": within,
-        "p_short_abandon": p_short,
-        "asa": asa,
-        "occupancy": occupancy,
-        "queue_length": queue_length,
-    }
+    got["p_short_abandon"] = p_short
+    return got
 
 
 def _erlang_a_flat(
@@ -315,12 +354,10 @@ def _erlang_a_flat(
     n: FloatArray,
     target: FloatArray,
     short: FloatArray,
+    fields: frozenset[str] = _ALL_FIELDS,
 ) -> QueueMetrics:
     size = rate.size
-    out = {
-        name: np.empty(size)
-        for name in ("p_wait", "p_abandon", "answered_within_target", "p_short_abandon", "asa", "occupancy", "queue_length")
-    }
+    out = {name: np.empty(size) for name in _ALL_FIELDS}
     idle = rate == 0
     out["p_wait"][idle] = 0.0
     out["p_abandon"][idle] = 0.0
@@ -341,16 +378,16 @@ def _erlang_a_flat(
         x = rate[busy] * patience[busy]
         c = n[busy] * patience[busy] / aht[busy]
         need = _queue_states_needed(x, c) + 1.0
-        # Group contacts by the next power of two of their state count: little padding, few calls.
-        bucket = np.ceil(np.log2(need)).astype(np.int64)
-        for level in np.unique(bucket):
-            members = busy[bucket == level]
-            states = int(2**level)
-            per_chunk = max(1, _CHUNK_CELLS // states)
+        # Group contacts with similar state counts: little padding, few calls.
+        width = np.maximum(8.0, 2.0 ** np.floor(np.log2(need) - 2.0))
+        bucket = (np.ceil(need / width) * width).astype(np.int64)
+        for states in np.unique(bucket):
+            members = busy[bucket == states]
+            per_chunk = max(1, _CHUNK_CELLS // int(states))
             for start in range(0, members.size, per_chunk):
                 idx = members[start : start + per_chunk]
                 got = _erlang_a_block(
-                    rate[idx], aht[idx], patience[idx], n[idx], target[idx], short[idx], states
+                    rate[idx], aht[idx], patience[idx], n[idx], target[idx], short[idx], int(states), fields
                 )
                 for name, values in got.items():
                     out[name][idx] = values
@@ -380,12 +417,18 @@ def erlang_a(
     agents: ArrayLike,
     target: ArrayLike = 0.0,
     short_abandon: ArrayLike = 0.0,
+    fields: Collection[str] | None = None,
 ) -> QueueMetrics:
     """Erlang A (M/M/n+M: exponential patience with mean ``patience``) metrics, computed exactly.
 
     ``p_wait`` is P(wait > 0) for an arrival, the figure a simulation's share of contacts answered
     without waiting complements. With no agents every arrival abandons and ASA is NaN (there is
     nobody answered to average over); occupancy is NaN too. An infinite patience gives Erlang C.
+
+    ``fields`` limits the work to some of ``answered_within_target`` (and so ``service_level``),
+    ``asa``, ``queue_length`` and ``p_short_abandon`` (and so the short-abandon corrections);
+    ``p_wait``, ``p_abandon`` and ``occupancy`` always come. Fields left out are NaN (a left-out
+    ``p_short_abandon`` counts as 0). Staffing searches use it to skip sums they do not need.
     """
     r = np.asarray(rate, dtype=np.float64)
     h = np.asarray(aht, dtype=np.float64)
@@ -397,5 +440,9 @@ def erlang_a(
     if np.any(np.isnan(p)) or np.any(p <= 0):
         raise ValueError("patience must be > 0 (use infinity for callers who never abandon)")
     r, h, p, n, t, s = np.broadcast_arrays(r, h, p, n, t, s)
-    flat = _erlang_a_flat(r.ravel(), h.ravel(), p.ravel(), n.ravel(), t.ravel(), s.ravel())
+    chosen = _ALL_FIELDS if fields is None else frozenset(fields) | {"p_wait", "p_abandon", "occupancy"}
+    unknown = chosen - _ALL_FIELDS
+    if unknown:
+        raise ValueError(f"unknown Erlang A fields: {', '.join(sorted(unknown))}")
+    flat = _erlang_a_flat(r.ravel(), h.ravel(), p.ravel(), n.ravel(), t.ravel(), s.ravel(), chosen)
     return _reshape(flat, r.shape)
