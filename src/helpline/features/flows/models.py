@@ -1,0 +1,52 @@
+"""What loading a flow gives back: the flow, or every problem found, each naming file, line and
+field. (Flows are files for now; the tables that store them per tenant come later.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from helpline.core.ivr.nodes import Flow
+
+__all__ = ["FlowIssue", "FlowValidationError", "LoadedFlow", "Severity"]
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowIssue:
+    file: str
+    line: int  # 1-based; 0 when the problem has no place in the file (it could not be read)
+    column: int
+    field: str  # dotted path, e.g. nodes.main_menu.options.7
+    message: str
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}: {self.severity.value}:{field} {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFlow:
+    flow: Flow
+    file: str
+    warnings: tuple[FlowIssue, ...] = ()
+
+
+class FlowValidationError(ValueError):
+    """The flow has errors; ``issues`` holds all of them (and the warnings), in file order."""
+
+    def __init__(self, issues: list[FlowIssue]) -> None:
+        self.issues = tuple(issues)
+        errors = self.errors
+        lines = "\n".join(f"  {issue}" for issue in errors)
+        super().__init__(f"{len(errors)} error{'s' if len(errors) != 1 else ''} in the flow:\n{lines}")
+
+    @property
+    def errors(self) -> tuple[FlowIssue, ...]:
+        return tuple(i for i in self.issues if i.severity is Severity.ERROR)
