@@ -46,6 +46,7 @@ from typing import Any
 
 import yaml
 
+from helpline.wfm.adherence import AgentState, StateChange, state_change
 from helpline.wfm.scheduling.model import (
     ActivityKind,
     BreakRule,
@@ -510,3 +511,37 @@ def load_rules(path: Path | None) -> ShiftRules:
         if (t.hour * 60 + t.minute) % rules.slot_min:
             raise sf.error("starts", f"start {t:%H:%M} is not on the {rules.slot_min}-minute grid")
     return rules
+
+
+# --- agent states (for adherence) ------------------------------------------------------------
+
+
+def load_state_changes(path: Path, timezone: str | None = None) -> list[StateChange]:
+    """``agent_id,at,state[,reason]``; ``at`` is an ISO date-time or epoch seconds."""
+    out: list[StateChange] = []
+    first = True
+    for line, row in _csv_rows(path):
+        if first:
+            first = False
+            for column in ("agent_id", "at", "state"):
+                if column not in row:
+                    raise ScheduleInputError(path, 1, column, "missing column")
+        if not row["agent_id"]:
+            raise ScheduleInputError(path, line, "agent_id", "missing")
+        raw_at = row["at"]
+        at: datetime | float
+        try:
+            at = float(raw_at)
+        except ValueError:
+            try:
+                at = datetime.fromisoformat(raw_at)
+            except ValueError:
+                raise ScheduleInputError(
+                    path, line, "at", f"expected an ISO date-time or epoch seconds, got {raw_at!r}"
+                ) from None
+        try:
+            out.append(state_change(row["agent_id"], at, row["state"], row.get("reason", ""), timezone))
+        except ValueError:
+            known = ", ".join(s.value for s in AgentState)
+            raise ScheduleInputError(path, line, "state", f"expected one of {known}, got {row['state']!r}") from None
+    return out
