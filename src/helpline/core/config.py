@@ -96,6 +96,8 @@ class QueueConfig:
     offer_timeout_s: float = 20.0  # ring-no-answer
     max_consecutive_misses: int = 3  # then the agent is paused with reason "missed"
     resume_window_s: float = 60.0  # a caller who abandoned and calls again keeps their place
+    preferred_agent_wait_s: float = 0.0  # only the preferred agent may take it for this long
+    aht_prior_s: float = 180.0  # handle time assumed for wait estimates before any is measured
     timezone: str = "UTC"
     hours: tuple[OpenHours, ...] = ()  # empty = always open
     holidays: tuple[date, ...] = ()

@@ -1,0 +1,284 @@
+"""An agent's live state: presence, capacity and the work items on their desk.
+
+Theory of operation
+-------------------
+An agent is two small state machines side by side:
+
+* **Presence** (``OFFLINE -> READY <-> PAUSED -> OFFLINE``) says whether the agent wants work.
+  It changes only on the agent's (or a supervisor's) request, or when the engine pauses an
+  agent who missed too many offers.
+* **Slots**: one per interaction the agent holds, each ``OFFERED -> ACTIVE -> WRAP_UP`` and then
+  released. An offer that is rejected, times out or is cancelled releases its slot directly.
+
+Capacity is counted over slots: an agent can take an interaction on channel ``c`` when they are
+READY, fewer than ``capacity[c]`` slots use ``c`` and fewer than ``total_capacity`` slots are
+in use. A callback uses the voice capacity unless the agent has an explicit callback capacity.
+Every slot state counts (an offer reserves capacity; wrap-up keeps it until done).
+
+The single :class:`AgentState` a wallboard shows is derived from both machines, busiest first:
+offline, busy (any active slot), reserved (any offer), wrap-up, paused, available. A chat agent
+who is ``busy`` on one chat may still receive offers for others while capacity remains.
+
+Every mutator checks the transition table first and raises :class:`InvalidTransition` without
+changing anything when the move is illegal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from helpline.core.config import AgentConfig, Channel
+from helpline.core.errors import InvalidTransition
+
+
+class Presence(StrEnum):
+    OFFLINE = "offline"
+    READY = "ready"
+    PAUSED = "paused"
+
+
+class PresenceTrigger(StrEnum):
+    LOGIN = "login"
+    LOGOUT = "logout"
+    PAUSE = "pause"
+    READY = "ready"
+
+
+PRESENCE_TRANSITIONS: Mapping[tuple[Presence, PresenceTrigger], Presence] = {
+    (Presence.OFFLINE, PresenceTrigger.LOGIN): Presence.READY,
+    (Presence.READY, PresenceTrigger.PAUSE): Presence.PAUSED,
+    (Presence.PAUSED, PresenceTrigger.PAUSE): Presence.PAUSED,  # a new reason
+    (Presence.PAUSED, PresenceTrigger.READY): Presence.READY,
+    (Presence.READY, PresenceTrigger.LOGOUT): Presence.OFFLINE,
+    (Presence.PAUSED, PresenceTrigger.LOGOUT): Presence.OFFLINE,
+}
+
+
+class SlotState(StrEnum):
+    OFFERED = "offered"
+    ACTIVE = "active"
+    WRAP_UP = "wrap-up"
+    RELEASED = "released"
+
+
+class SlotTrigger(StrEnum):
+    ACCEPT = "accept"
+    WRAP = "wrap"  # the interaction ended or was transferred away; wrap-up begins
+    RELEASE = "release"  # reject, timeout, cancel, wrap-up done, or end without wrap-up
+
+
+SLOT_TRANSITIONS: Mapping[tuple[SlotState, SlotTrigger], SlotState] = {
+    (SlotState.OFFERED, SlotTrigger.ACCEPT): SlotState.ACTIVE,
+    (SlotState.OFFERED, SlotTrigger.RELEASE): SlotState.RELEASED,
+    (SlotState.ACTIVE, SlotTrigger.WRAP): SlotState.WRAP_UP,
+    (SlotState.ACTIVE, SlotTrigger.RELEASE): SlotState.RELEASED,
+    (SlotState.WRAP_UP, SlotTrigger.RELEASE): SlotState.RELEASED,
+}
+
+
+class AgentState(StrEnum):
+    """What a wallboard shows for an agent."""
+
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    BUSY = "busy"
+    WRAP_UP = "wrap-up"
+    PAUSED = "paused"
+
+
+def capacity_channel(channel: Channel, capacity: Mapping[Channel, int]) -> Channel:
+    """The capacity bucket an interaction on ``channel`` uses for this agent."""
+    if channel is Channel.CALLBACK and Channel.CALLBACK not in capacity:
+        return Channel.VOICE
+    return channel
+
+
+@dataclass(slots=True)
+class Slot:
+    channel: Channel  # the capacity bucket it uses
+    state: SlotState
+    since: float
+    until: float | None = None  # end of a timed wrap-up
+    accepted_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel.value,
+            "state": self.state.value,
+            "since": self.since,
+            "until": self.until,
+            "accepted_at": self.accepted_at,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Slot:
+        return cls(Channel(d["channel"]), SlotState(d["state"]), float(d["since"]), d["until"], d["accepted_at"])
+
+
+class Agent:
+    """Live state of one agent (configuration lives in :class:`AgentConfig`)."""
+
+    __slots__ = (
+        "aht",
+        "config",
+        "handled_today",
+        "id",
+        "idle_since",
+        "index",
+        "load",
+        "misses",
+        "offers_total",
+        "pause_reason",
+        "presence",
+        "skills",
+        "slots",
+        "state",
+        "state_since",
+        "total",
+    )
+
+    def __init__(self, config: AgentConfig, index: int) -> None:
+        self.config = config
+        self.id = config.id
+        self.index = index
+        self.skills: Mapping[str, int] = config.skills
+        self.presence = Presence.OFFLINE
+        self.pause_reason: str | None = None
+        self.slots: dict[str, Slot] = {}
+        self.load: dict[Channel, int] = {}
+        self.total = 0
+        self.idle_since = 0.0
+        self.misses = 0
+        self.handled_today = 0
+        self.offers_total = 0
+        self.aht: dict[str, list[float]] = {}  # channel -> [mean, count]
+        self.state = AgentState.OFFLINE
+        self.state_since = 0.0
+
+    # -- presence ---------------------------------------------------------------------------
+
+    def check_presence(self, trigger: PresenceTrigger) -> Presence:
+        nxt = PRESENCE_TRANSITIONS.get((self.presence, trigger))
+        if nxt is None:
+            raise InvalidTransition("agent", self.id, self.presence.value, trigger.value)
+        if trigger is PresenceTrigger.LOGOUT and any(s.state is not SlotState.OFFERED for s in self.slots.values()):
+            raise InvalidTransition("agent", self.id, "holding work", trigger.value)
+        return nxt
+
+    def fire_presence(self, trigger: PresenceTrigger, reason: str | None = None) -> None:
+        self.presence = self.check_presence(trigger)
+        self.pause_reason = reason if self.presence is Presence.PAUSED else None
+
+    # -- capacity ---------------------------------------------------------------------------
+
+    def can_take(self, channel: Channel) -> bool:
+        if self.presence is not Presence.READY or self.total >= self.config.total_capacity:
+            return False
+        caps = self.config.capacity
+        cc = capacity_channel(channel, caps)
+        return self.load.get(cc, 0) < caps.get(cc, 0)
+
+    def free_for(self, channel: Channel) -> int:
+        """How many more interactions on ``channel`` the agent could hold right now."""
+        if self.presence is not Presence.READY:
+            return 0
+        caps = self.config.capacity
+        cc = capacity_channel(channel, caps)
+        return max(0, min(caps.get(cc, 0) - self.load.get(cc, 0), self.config.total_capacity - self.total))
+
+    def has_free_capacity(self) -> bool:
+        if self.presence is not Presence.READY or self.total >= self.config.total_capacity:
+            return False
+        load = self.load
+        return any(load.get(c, 0) < n for c, n in self.config.capacity.items())
+
+    # -- slots ------------------------------------------------------------------------------
+
+    def check_slot(self, interaction: str, trigger: SlotTrigger) -> SlotState:
+        slot = self.slots.get(interaction)
+        state = slot.state if slot is not None else SlotState.RELEASED
+        nxt = SLOT_TRANSITIONS.get((state, trigger))
+        if nxt is None:
+            raise InvalidTransition("agent", self.id, f"{state.value} on {interaction!r}", trigger.value)
+        return nxt
+
+    def add_offer(self, interaction: str, channel: Channel, at: float) -> None:
+        if interaction in self.slots:
+            raise InvalidTransition("agent", self.id, f"already holding {interaction!r}", "offer")
+        cc = capacity_channel(channel, self.config.capacity)
+        self.slots[interaction] = Slot(cc, SlotState.OFFERED, at)
+        self.load[cc] = self.load.get(cc, 0) + 1
+        self.total += 1
+        self.offers_total += 1
+
+    def fire_slot(self, interaction: str, trigger: SlotTrigger, at: float, until: float | None = None) -> None:
+        nxt = self.check_slot(interaction, trigger)
+        slot = self.slots[interaction]
+        if nxt is SlotState.RELEASED:
+            del self.slots[interaction]
+            self.load[slot.channel] -= 1
+            self.total -= 1
+            return
+        slot.state = nxt
+        slot.since = at
+        slot.until = until
+        if nxt is SlotState.ACTIVE:
+            slot.accepted_at = at
+
+    # -- read-outs --------------------------------------------------------------------------
+
+    def summary(self) -> AgentState:
+        if self.presence is Presence.OFFLINE:
+            return AgentState.OFFLINE
+        states = {s.state for s in self.slots.values()}
+        if SlotState.ACTIVE in states:
+            return AgentState.BUSY
+        if SlotState.OFFERED in states:
+            return AgentState.RESERVED
+        if SlotState.WRAP_UP in states:
+            return AgentState.WRAP_UP
+        if self.presence is Presence.PAUSED:
+            return AgentState.PAUSED
+        return AgentState.AVAILABLE
+
+    def note_handle_time(self, channel: Channel, seconds: float, alpha: float) -> None:
+        entry = self.aht.get(channel.value)
+        if entry is None:
+            self.aht[channel.value] = [seconds, 1.0]
+        else:
+            entry[0] += alpha * (seconds - entry[0])
+            entry[1] += 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "presence": self.presence.value,
+            "pause_reason": self.pause_reason,
+            "slots": {k: v.to_dict() for k, v in self.slots.items()},
+            "idle_since": self.idle_since,
+            "misses": self.misses,
+            "handled_today": self.handled_today,
+            "offers_total": self.offers_total,
+            "aht": {k: list(v) for k, v in self.aht.items()},
+            "state": self.state.value,
+            "state_since": self.state_since,
+        }
+
+    def load_dict(self, d: Mapping[str, Any]) -> None:
+        self.presence = Presence(d["presence"])
+        self.pause_reason = d["pause_reason"]
+        self.slots = {k: Slot.from_dict(v) for k, v in d["slots"].items()}
+        self.load = {}
+        for s in self.slots.values():
+            self.load[s.channel] = self.load.get(s.channel, 0) + 1
+        self.total = len(self.slots)
+        self.idle_since = float(d["idle_since"])
+        self.misses = int(d["misses"])
+        self.handled_today = int(d["handled_today"])
+        self.offers_total = int(d["offers_total"])
+        self.aht = {k: [float(v[0]), float(v[1])] for k, v in d["aht"].items()}
+        self.state = AgentState(d["state"])
+        self.state_since = float(d["state_since"])

@@ -1,0 +1,72 @@
+"""Instructions from the routing engine to the edges (telephony, chat, agent desktop)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from helpline.core.config import Channel
+
+
+@dataclass(frozen=True, slots=True)
+class OfferInteraction:
+    """Ring (or pop) the interaction on these agents' desks until ``timeout_at``.
+
+    Several agents only under ring-all: the first to accept wins, the others get CancelOffer.
+    """
+
+    interaction: str
+    agents: tuple[str, ...]
+    timeout_at: float
+    channel: Channel
+    queue: str
+    customer: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StartCallback:
+    """Dial the agent first; when they answer (OfferAccepted), dial the customer's number."""
+
+    interaction: str
+    agent: str
+    number: str
+    timeout_at: float
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOffer:
+    """Stop ringing this agent for this interaction."""
+
+    interaction: str
+    agent: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyAgentPaused:
+    """Tell the agent's desktop they were paused (e.g. reason ``missed``)."""
+
+    agent: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncePosition:
+    """Tell a waiting customer their place and estimated wait (None: no estimate)."""
+
+    interaction: str
+    position: int
+    ewt_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SendToOverflow:
+    """The interaction waited ``max_wait_s``: take it to ``destination`` (a queue id or flow name)."""
+
+    interaction: str
+    destination: str | None
+
+
+Command = OfferInteraction | StartCallback | CancelOffer | NotifyAgentPaused | AnnouncePosition | SendToOverflow

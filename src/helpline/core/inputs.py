@@ -1,0 +1,125 @@
+"""What the edges and the runtime tell the routing engine (``RoutingEngine.handle``).
+
+Each input is a request; the engine checks it against the current state, raises a
+:class:`~helpline.core.errors.CoreError` without changing anything if it does not fit, and
+otherwise answers with the facts it caused and the commands the edges should carry out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from helpline.core.config import Channel, SkillRequirement
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLogin:
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLogout:
+    """Pending offers are cancelled; refused while the agent holds accepted work or wrap-up."""
+
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPause:
+    """Stop new offers (pending ones are cancelled and go back to their place); work in hand continues."""
+
+    agent: str
+    reason: str = "break"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReady:
+    """End a pause."""
+
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionArrived:
+    interaction: str
+    queue: str
+    channel: Channel = Channel.VOICE
+    priority: int = 0
+    skills: tuple[SkillRequirement, ...] = ()  # on top of the queue's required skills
+    preferred_agent: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    customer: str | None = None  # caller number or identity: resume-on-redial key
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAccepted:
+    interaction: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRejected:
+    interaction: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionHeld:
+    interaction: str
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionResumed:
+    interaction: str
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionTransferred:
+    """To a queue (tail of that queue), to one agent, or to one agent within a queue."""
+
+    interaction: str
+    to_queue: str | None = None
+    to_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionEnded:
+    interaction: str
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpDone:
+    interaction: str
+    disposition: str | None = None
+    notes: str = ""
+    agent: str | None = None  # needed only if several agents are wrapping up the same interaction
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionAbandoned:
+    interaction: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    interaction: str
+    number: str
+
+
+Input = (
+    AgentLogin
+    | AgentLogout
+    | AgentPause
+    | AgentReady
+    | InteractionArrived
+    | OfferAccepted
+    | OfferRejected
+    | InteractionHeld
+    | InteractionResumed
+    | InteractionTransferred
+    | InteractionEnded
+    | WrapUpDone
+    | InteractionAbandoned
+    | CallbackRequested
+)
