@@ -62,7 +62,10 @@ async def test_tenants_do_not_see_each_others_events(db_engine: AsyncEngine) -> 
 async def test_a_failed_append_leaves_no_gap_and_no_partial_batch(db_engine: AsyncEngine) -> None:
     log = EventLog(db_engine)
     await log.append("parcelo", records(2))
-    unserialisable = [(1.0, "ok", {"a": 1}), (2.0, "bad", {"a": object()})]
+    unserialisable: list[tuple[float, str, dict[str, Any]]] = [
+        (1.0, "ok", {"a": 1}),
+        (2.0, "bad", {"a": object()}),
+    ]
     with pytest.raises(StatementError, match="not JSON serializable"):
         await log.append("parcelo", unserialisable)
     assert await log.last_seq("parcelo") == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,6 +23,8 @@ class AgentRow(Base):
     capacity: Mapped[dict[str, int]] = mapped_column(JsonType)  # channel -> simultaneous interactions
     total_capacity: Mapped[int] = mapped_column(Integer)
     linear_rank: Mapped[int] = mapped_column(Integer, default=0)
+    # Tunables without a column of their own (newer fields of the core's config), by name.
+    options: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
 
 class AgentSkillRow(Base):

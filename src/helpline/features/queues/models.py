@@ -40,6 +40,8 @@ class QueueRow(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     hours: Mapped[list[dict[str, Any]]] = mapped_column(JsonType)
     holidays: Mapped[list[str]] = mapped_column(JsonType)
+    # Tunables without a column of their own (newer fields of the core's config), by name.
+    options: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
 
 class QueueSkillRow(Base):

@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("capacity", JSON_DOC, nullable=False),
         sa.Column("total_capacity", sa.Integer(), nullable=False),
         sa.Column("linear_rank", sa.Integer(), nullable=False),
+        sa.Column("options", JSON_DOC, nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_agents_tenant_id_tenants"), ondelete="CASCADE"
         ),
@@ -121,6 +122,7 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("hours", JSON_DOC, nullable=False),
         sa.Column("holidays", JSON_DOC, nullable=False),
+        sa.Column("options", JSON_DOC, nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_queues_tenant_id_tenants"), ondelete="CASCADE"
         ),

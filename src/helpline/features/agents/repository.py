@@ -1,0 +1,104 @@
+"""Reading and writing agents (with their skills and queues) in a tenant's configuration."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline.core.config import AgentConfig
+from helpline.features.agents.models import AgentQueueRow, AgentRow, AgentSkillRow
+from helpline.features.agents.schemas import AgentDoc, agent_to_doc
+
+_COLUMNS = ("name", "groups", "capacity", "total_capacity", "linear_rank")
+
+
+async def list_agents(session: AsyncSession, tenant_id: str) -> list[AgentConfig]:
+    """The tenant's agents in their configured order."""
+    skills: dict[str, dict[str, int]] = defaultdict(dict)
+    for agent_id, skill_id, proficiency in await session.execute(
+        select(AgentSkillRow.agent_id, AgentSkillRow.skill_id, AgentSkillRow.proficiency)
+        .where(AgentSkillRow.tenant_id == tenant_id)
+        .order_by(AgentSkillRow.agent_id, AgentSkillRow.position)
+    ):
+        skills[agent_id][skill_id] = proficiency
+    queues: dict[str, list[str]] = defaultdict(list)
+    for agent_id, queue_id in await session.execute(
+        select(AgentQueueRow.agent_id, AgentQueueRow.queue_id)
+        .where(AgentQueueRow.tenant_id == tenant_id)
+        .order_by(AgentQueueRow.agent_id, AgentQueueRow.rank)
+    ):
+        queues[agent_id].append(queue_id)
+    agents = await session.scalars(
+        select(AgentRow).where(AgentRow.tenant_id == tenant_id).order_by(AgentRow.position)
+    )
+    return [_from_row(row, skills[row.id], queues[row.id]) for row in agents]
+
+
+def _from_row(row: AgentRow, skills: dict[str, int], queues: list[str]) -> AgentConfig:
+    doc = {
+        "id": row.id,
+        **{c: getattr(row, c) for c in _COLUMNS},
+        **row.options,
+        "skills": skills,
+        "queues": queues,
+    }
+    return AgentDoc.model_validate(doc).to_config()
+
+
+def _values(agent: AgentConfig) -> tuple[dict[str, Any], dict[str, int], list[str]]:
+    doc = agent_to_doc(agent)
+    del doc["id"]
+    skills, queues = doc.pop("skills"), doc.pop("queues")
+    values = {c: doc.pop(c) for c in _COLUMNS}
+    values["options"] = doc
+    return values, skills, queues
+
+
+async def save_agent(
+    session: AsyncSession, tenant_id: str, agent: AgentConfig, position: int | None = None
+) -> None:
+    """Insert or replace an agent; a new one goes last unless ``position`` is given."""
+    values, skills, queues = _values(agent)
+    key = (AgentRow.tenant_id == tenant_id, AgentRow.id == agent.id)
+    exists = await session.scalar(select(func.count()).select_from(AgentRow).where(*key))
+    if exists:
+        if position is not None:
+            values["position"] = position
+        await session.execute(update(AgentRow).where(*key).values(**values))
+        for table in (AgentSkillRow, AgentQueueRow):
+            await session.execute(
+                delete(table).where(table.tenant_id == tenant_id, table.agent_id == agent.id)
+            )
+    else:
+        if position is None:
+            last = await session.scalar(
+                select(func.max(AgentRow.position)).where(AgentRow.tenant_id == tenant_id)
+            )
+            position = -1 if last is None else last
+            position += 1
+        await session.execute(
+            insert(AgentRow).values(tenant_id=tenant_id, id=agent.id, position=position, **values)
+        )
+    if skills:
+        await session.execute(
+            insert(AgentSkillRow),
+            [
+                {"tenant_id": tenant_id, "agent_id": agent.id, "skill_id": s, "proficiency": p, "position": i}
+                for i, (s, p) in enumerate(skills.items())
+            ],
+        )
+    if queues:
+        await session.execute(
+            insert(AgentQueueRow),
+            [
+                {"tenant_id": tenant_id, "agent_id": agent.id, "queue_id": q, "rank": i}
+                for i, q in enumerate(queues)
+            ],
+        )
+
+
+async def delete_agent(session: AsyncSession, tenant_id: str, agent_id: str) -> None:
+    await session.execute(delete(AgentRow).where(AgentRow.tenant_id == tenant_id, AgentRow.id == agent_id))

@@ -1,0 +1,109 @@
+"""Reading and writing queues (with their required skills) in a tenant's configuration."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline.core.config import QueueConfig
+from helpline.features.queues.models import QueueRow, QueueSkillRow
+from helpline.features.queues.schemas import QueueDoc, queue_to_doc
+
+_COLUMNS = (
+    "name",
+    "priority",
+    "weight",
+    "strategy",
+    "channels",
+    "sl_target",
+    "sl_threshold_s",
+    "max_wait_s",
+    "overflow_destination",
+    "steps",
+    "wrap_up_s",
+    "offer_timeout_s",
+    "max_consecutive_misses",
+    "resume_window_s",
+    "timezone",
+    "hours",
+    "holidays",
+)
+
+
+async def list_queues(session: AsyncSession, tenant_id: str) -> list[QueueConfig]:
+    """The tenant's queues in their configured order."""
+    skills: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = await session.execute(
+        select(QueueSkillRow.queue_id, QueueSkillRow.skill_id, QueueSkillRow.min_proficiency)
+        .where(QueueSkillRow.tenant_id == tenant_id)
+        .order_by(QueueSkillRow.queue_id, QueueSkillRow.position)
+    )
+    for queue_id, skill_id, min_proficiency in rows:
+        skills[queue_id][skill_id] = min_proficiency
+    queues = await session.scalars(
+        select(QueueRow).where(QueueRow.tenant_id == tenant_id).order_by(QueueRow.position)
+    )
+    return [_from_row(row, skills[row.id]) for row in queues]
+
+
+def _from_row(row: QueueRow, skills: dict[str, int]) -> QueueConfig:
+    doc = {"id": row.id, **{c: getattr(row, c) for c in _COLUMNS}, **row.options, "required_skills": skills}
+    return QueueDoc.model_validate(doc).to_config()
+
+
+def _values(queue: QueueConfig) -> tuple[dict[str, Any], dict[str, int]]:
+    doc = queue_to_doc(queue)
+    del doc["id"]
+    skills = doc.pop("required_skills")
+    values = {c: doc.pop(c) for c in _COLUMNS}
+    values["options"] = doc
+    return values, skills
+
+
+async def save_queue(
+    session: AsyncSession, tenant_id: str, queue: QueueConfig, position: int | None = None
+) -> None:
+    """Insert or replace a queue; a new one goes last unless ``position`` is given."""
+    values, skills = _values(queue)
+    key = (QueueRow.tenant_id == tenant_id, QueueRow.id == queue.id)
+    exists = await session.scalar(select(func.count()).select_from(QueueRow).where(*key))
+    if exists:
+        if position is not None:
+            values["position"] = position
+        await session.execute(update(QueueRow).where(*key).values(**values))
+        await session.execute(
+            delete(QueueSkillRow).where(
+                QueueSkillRow.tenant_id == tenant_id, QueueSkillRow.queue_id == queue.id
+            )
+        )
+    else:
+        if position is None:
+            last = await session.scalar(
+                select(func.max(QueueRow.position)).where(QueueRow.tenant_id == tenant_id)
+            )
+            position = -1 if last is None else last
+            position += 1
+        await session.execute(
+            insert(QueueRow).values(tenant_id=tenant_id, id=queue.id, position=position, **values)
+        )
+    if skills:
+        await session.execute(
+            insert(QueueSkillRow),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "queue_id": queue.id,
+                    "skill_id": s,
+                    "min_proficiency": p,
+                    "position": i,
+                }
+                for i, (s, p) in enumerate(skills.items())
+            ],
+        )
+
+
+async def delete_queue(session: AsyncSession, tenant_id: str, queue_id: str) -> None:
+    await session.execute(delete(QueueRow).where(QueueRow.tenant_id == tenant_id, QueueRow.id == queue_id))
