@@ -314,3 +314,26 @@ def test_illegal_inputs_raise_and_change_nothing() -> None:
     # An HTTP answer nobody asked for is stale, not illegal.
     assert call.handle(HttpResult(1, 200, {}), 3) == []
     assert call.next_timer() == before[2]
+
+
+def test_terminator_right_after_a_full_collection_is_swallowed() -> None:
+    readback = PlayNode("echo", say("You entered {n:digits}."), "main", barge_in=True)
+    call = FlowInterpreter(flow(collect(max_digits=4), readback, menu(), ONE, TWO, AGENT))
+    run(call, [
+        (0, CallStarted(), [play(1, "Enter your number.", barge_in=True)]),
+        (1, PlaybackFinished(1), []),
+        *[(2 + i, DigitReceived(d), []) for i, d in enumerate("123")],
+        (5, DigitReceived("4"), [play(2, "You entered 1 2 3 4.", barge_in=True)]),
+        (5.5, DigitReceived("#"), []),  # the "then press hash" key: not a barge-in
+        (6, DigitReceived("#"), [StopPlayback(2), play(3, "Invalid.", "Press 1 or 2.", barge_in=True)]),
+    ])
+
+
+def test_terminator_long_after_a_full_collection_is_a_key_like_any_other() -> None:
+    readback = PlayNode("echo", say("You entered {n:digits}."), "main", barge_in=True)
+    call = FlowInterpreter(flow(collect(max_digits=4), readback, menu(), ONE, TWO, AGENT))
+    call.start(0)
+    call.handle(PlaybackFinished(1), 1)
+    for i, d in enumerate("1234"):
+        call.handle(DigitReceived(d), 2 + i)
+    assert call.handle(DigitReceived("#"), 9) == [StopPlayback(2), play(3, "Invalid.", "Press 1 or 2.", barge_in=True)]

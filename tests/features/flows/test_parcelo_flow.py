@@ -145,9 +145,11 @@ async def test_track_a_parcel_then_reach_an_agent_with_the_parcel_on_screen(
 async def test_delivered_parcel_typed_ahead_then_goodbye(service: TrackingService, client: httpx.AsyncClient) -> None:
     me = caller(client, service.url, MONDAY_MORNING)
     await me.call()
-    await me.press("1")  # during the welcome: skips it and answers the menu at once
+    stop, ask = await me.press("1")  # during the welcome: skips it and answers the menu at once
+    assert stop == StopPlayback(1)
     assert me.heard == ["Welcome to Parcelo.", ASK_NUMBER]
-    status = only(await me.press("3456789012"))
+    stop, status = await me.press("3456789012")  # barges into the prompt
+    assert stop == StopPlayback(ask.play_id)  # type: ignore[union-attr]
     after = only(await me.listen(status))
     await me.listen(after)
     bye = only(await me.press("2"))
@@ -164,7 +166,7 @@ async def test_unknown_parcel_goes_straight_to_the_tracking_queue(
 ) -> None:
     me = caller(client, service.url, MONDAY_MORNING)
     await me.call()
-    await me.press("1")
+    await me.listen((await me.press("1"))[-1])
     sorry = only(await me.press("1111111111"))
     assert await me.listen(sorry) == [
         ToQueue("tracking", 0, (), {"tracking_number": "1111111111", "lookup_status": "404"})
@@ -179,7 +181,7 @@ async def test_tracking_service_down_goes_to_the_tracking_queue(client: httpx.As
         closed_port = probe.getsockname()[1]
     me = caller(client, f"http://127.0.0.1:{closed_port}", MONDAY_MORNING)
     await me.call()
-    await me.press("1")
+    await me.listen((await me.press("1"))[-1])
     sorry = only(await me.press("2345678901"))
     assert await me.listen(sorry) == [
         ToQueue("tracking", 0, (), {"tracking_number": "2345678901", "lookup_status": ""})
@@ -190,17 +192,18 @@ async def test_tracking_service_down_goes_to_the_tracking_queue(client: httpx.As
 async def test_slow_number_entry_and_a_short_number(service: TrackingService, client: httpx.AsyncClient) -> None:
     me = caller(client, service.url, MONDAY_MORNING)
     await me.call()
-    await me.press("1")
-    assert await me.press("12345#") == []  # too short: the retry prompt barges in? no, it plays
+    await me.listen((await me.press("1"))[-1])
+    retry = only(await me.press("12345#"))  # too short
     assert me.heard[-1] == "A tracking number has ten digits. " + ASK_NUMBER
-    retry = me.runner.interpreter
-    assert retry.current_node == "ask_number"
-    await me.press("456789012")  # barge into the retry prompt
-    status = await me.wait_for_timer()  # nine digits, then silence: still too short
+    assert await me.press("456789012") == [StopPlayback(retry.play_id)]  # type: ignore[union-attr]
+    retry = only(await me.wait_for_timer())  # nine digits, then silence: still too short
     assert me.heard[-1] == "A tracking number has ten digits. " + ASK_NUMBER
-    assert status and isinstance(status[0], Play)
+    await me.listen(retry)
     await me.press("4567890123")
-    assert "Parcel 4 5 6 7 8 9 0 1 2 3 is waiting at the Rotterdam depot." in me.heard[-1]
+    assert me.heard[-1] == (
+        "Parcel 4 5 6 7 8 9 0 1 2 3 is waiting at the Rotterdam depot. Expected delivery: Thursday 26 November."
+    )
+    assert me.runner.interpreter.variables["tracking_number"] == "4567890123"
 
 
 @pytest.mark.parametrize(("key", "queue", "priority"), [("2", "billing", 0), ("3", "claims", 1), ("0", "tracking", 0)])
@@ -231,10 +234,11 @@ async def test_after_hours_and_holidays_go_to_voicemail(client: httpx.AsyncClien
     assert await me.listen(greeting, 12) == [RecordVoicemail(120, True, "tracking", {"caller": "+31201234567"})]
 
 
-async def test_caller_hangs_up_during_the_lookup_answer(service: TrackingService, client: httpx.AsyncClient) -> None:
+async def test_caller_hangs_up_while_hearing_the_status(service: TrackingService, client: httpx.AsyncClient) -> None:
     me = caller(client, service.url, MONDAY_MORNING)
     await me.call()
     await me.press("1")
-    await me.press("1234567890")
+    stop, status = await me.press("1234567890")
+    assert isinstance(status, Play)
     assert await me.runner.feed(CallerHungUp()) == []
     assert me.runner.interpreter.end_reason == "caller hung up"

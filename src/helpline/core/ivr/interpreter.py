@@ -27,6 +27,10 @@ without barge-in keys pressed during the prompt are ignored). A key that barges 
 with ``barge_in`` skips the rest of that prompt and is kept as type-ahead for the next menu or
 collection, which then does not play its prompt at all.
 
+A collection that ends because it has ``max_digits`` swallows the terminator if it is the
+caller's very next key (within the inter-digit timeout): callers told "then press hash" press
+it after the last digit, and that key must not barge into the next prompt.
+
 Answers that come too late are not errors: each ``Play`` and ``HttpRequest`` carries an id and
 an answer with an id the interpreter no longer waits for (a prompt stopped by barge-in, a lookup
 that already timed out) is ignored. Inputs that make no sense (a second ``CallStarted``, a key
@@ -130,6 +134,7 @@ class FlowInterpreter:
         self._waiting_request: int | None = None
         self._typeahead: list[str] = []
         self._digits: list[str] = []
+        self._swallow: tuple[str, float] | None = None  # (terminator, until)
         self._attempt = 0
         self._visits = 0
 
@@ -154,6 +159,10 @@ class FlowInterpreter:
             raise IllegalInput(f"{type(event).__name__} is not legal in state {self.state.value}")
         if isinstance(event, DigitReceived) and event.digit not in DTMF_KEYS:
             raise IllegalInput(f"{event.digit!r} is not a DTMF key")
+        if isinstance(event, DigitReceived) and self._swallow is not None:
+            (terminator, until), self._swallow = self._swallow, None
+            if event.digit == terminator and now <= until:
+                return []
         return handler(self, event, now)
 
     # -- transitions ----------------------------------------------------------------------------
@@ -323,6 +332,8 @@ class FlowInterpreter:
             return self._complete_collect(node, now)
         self._digits.append(digit)
         if len(self._digits) >= node.max_digits:
+            if node.terminator is not None:
+                self._swallow = (node.terminator, now + node.inter_digit_timeout_s)
             return self._complete_collect(node, now)
         self._deadline = now + node.inter_digit_timeout_s
         return []

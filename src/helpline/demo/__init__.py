@@ -1,0 +1,1 @@
+"""The demo tenant Parcelo: its made-up services and data."""
