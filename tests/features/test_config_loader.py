@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpline.core.config import Channel, QueueConfig, StepAction, Strategy
+from helpline.features.config.export import dump_tenants
 from helpline.features.config.loader import load_config_file, parse_config
 from helpline.features.config.problems import ConfigError
 from helpline.features.queues.schemas import QueueDoc, queue_to_doc
@@ -263,3 +264,10 @@ def test_the_queue_schema_covers_every_field_of_the_core_queue() -> None:
     assert core_fields == doc_fields
     queue = QueueConfig("q", strategy=Strategy.LINEAR, preferred_agent_wait_s=3.0, aht_prior_s=90.0)
     assert QueueDoc.model_validate(queue_to_doc(queue)).to_config() == queue
+
+
+def test_an_exported_configuration_reads_back_equal() -> None:
+    tenant = load_config_file(DEMO).tenants[0]
+    other = dataclasses.replace(tenant, id="copy", name="Copy: with a colon")
+    assert parse_config(dump_tenants([tenant])).tenants == (tenant,)
+    assert parse_config(dump_tenants([tenant, other])).tenants == (tenant, other)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import Counter
 from pathlib import Path
@@ -241,3 +242,26 @@ async def test_tenants_are_configured_independently(db_engine: AsyncEngine) -> N
     assert await list_tenants(db_engine) == ["parcelo"]
     assert (await EventLog(db_engine).read("acme"))[-1].payload["new"] is None
     assert await load_tenant_config(db_engine, "parcelo") == parcelo
+
+
+async def test_concurrent_changes_to_one_tenant_are_checked_one_after_the_other(
+    db_engine: AsyncEngine,
+) -> None:
+    await do_load_config_file(db_engine, path=DEMO)
+    log = EventLog(db_engine)
+    seq = await log.last_seq("parcelo")
+    tracking = (await load_tenant_config(db_engine, "parcelo")).queue("tracking")
+
+    async def set_timeout(seconds: float) -> None:
+        async with UnitOfWork(db_engine) as uow:
+            await do_upsert_queue(
+                uow, tenant_id="parcelo", queue=dataclasses.replace(tracking, offer_timeout_s=seconds)
+            )
+
+    await asyncio.gather(set_timeout(25.0), set_timeout(30.0))
+    first, second = (e.payload for e in await log.read("parcelo", after_seq=seq))
+    # Each change saw the one before it: the audit trail has no lost update.
+    assert first["old"]["offer_timeout_s"] == 15.0
+    assert second["old"]["offer_timeout_s"] == first["new"]["offer_timeout_s"]
+    final = (await load_tenant_config(db_engine, "parcelo")).queue("tracking").offer_timeout_s
+    assert final == second["new"]["offer_timeout_s"]

@@ -119,12 +119,17 @@ async def test_track_a_parcel_then_reach_an_agent_with_the_parcel_on_screen(
     after = only(await me.listen(status, 6))
     assert await me.listen(after, 4) == []
     assert await me.press("1") == [
-        ToQueue("tracking", 0, (), {
-            "tracking_number": "1234567890",
-            "parcel_status": "in_transit",
-            "parcel_eta": "Tuesday 24 November",
-            "lookup_status": "200",
-        })
+        ToQueue(
+            "tracking",
+            0,
+            (),
+            {
+                "tracking_number": "1234567890",
+                "parcel_status": "in_transit",
+                "parcel_eta": "Tuesday 24 November",
+                "lookup_status": "200",
+            },
+        )
     ]
     assert me.heard == [
         "Welcome to Parcelo.",
@@ -133,16 +138,25 @@ async def test_track_a_parcel_then_reach_an_agent_with_the_parcel_on_screen(
         "Parcel 1 2 3 4 5 6 7 8 9 0 is on its way to the Utrecht depot. Expected delivery: Tuesday 24 November.",
         AFTER_STATUS,
     ]
-    (request, result), = me.runner.lookups
+    ((request, result),) = me.runner.lookups
     assert (request.method, request.url) == ("GET", f"{service.url}/parcels/1234567890")
     assert result.status == 200
     assert me.runner.interpreter.path == [
-        "check_hours", "welcome", "main_menu", "ask_number", "lookup", "say_status", "say_eta",
-        "after_status", "to_tracking",
+        "check_hours",
+        "welcome",
+        "main_menu",
+        "ask_number",
+        "lookup",
+        "say_status",
+        "say_eta",
+        "after_status",
+        "to_tracking",
     ]
 
 
-async def test_delivered_parcel_typed_ahead_then_goodbye(service: TrackingService, client: httpx.AsyncClient) -> None:
+async def test_delivered_parcel_typed_ahead_then_goodbye(
+    service: TrackingService, client: httpx.AsyncClient
+) -> None:
     me = caller(client, service.url, MONDAY_MORNING)
     await me.call()
     stop, ask = await me.press("1")  # during the welcome: skips it and answers the menu at once
@@ -189,7 +203,9 @@ async def test_tracking_service_down_goes_to_the_tracking_queue(client: httpx.As
     assert "ConnectError" in (me.runner.interpreter.last_http_error or "")
 
 
-async def test_slow_number_entry_and_a_short_number(service: TrackingService, client: httpx.AsyncClient) -> None:
+async def test_slow_number_entry_and_a_short_number(
+    service: TrackingService, client: httpx.AsyncClient
+) -> None:
     me = caller(client, service.url, MONDAY_MORNING)
     await me.call()
     await me.listen((await me.press("1"))[-1])
@@ -206,8 +222,12 @@ async def test_slow_number_entry_and_a_short_number(service: TrackingService, cl
     assert me.runner.interpreter.variables["tracking_number"] == "4567890123"
 
 
-@pytest.mark.parametrize(("key", "queue", "priority"), [("2", "billing", 0), ("3", "claims", 1), ("0", "tracking", 0)])
-async def test_menu_choices_reach_their_queues(client: httpx.AsyncClient, key: str, queue: str, priority: int) -> None:
+@pytest.mark.parametrize(
+    ("key", "queue", "priority"), [("2", "billing", 0), ("3", "claims", 1), ("0", "tracking", 0)]
+)
+async def test_menu_choices_reach_their_queues(
+    client: httpx.AsyncClient, key: str, queue: str, priority: int
+) -> None:
     me = caller(client, "http://127.0.0.1:9", MONDAY_MORNING)
     welcome = only(await me.call())
     menu = only(await me.listen(welcome))
@@ -231,10 +251,14 @@ async def test_after_hours_and_holidays_go_to_voicemail(client: httpx.AsyncClien
     me = caller(client, "http://127.0.0.1:9", at)
     greeting = only(await me.call())
     assert me.heard[0].startswith("Thank you for calling Parcelo. We are closed right now.")
-    assert await me.listen(greeting, 12) == [RecordVoicemail(120, True, "tracking", {"caller": "+31201234567"})]
+    assert await me.listen(greeting, 12) == [
+        RecordVoicemail(120, True, "tracking", {"caller": "+31201234567"})
+    ]
 
 
-async def test_caller_hangs_up_while_hearing_the_status(service: TrackingService, client: httpx.AsyncClient) -> None:
+async def test_caller_hangs_up_while_hearing_the_status(
+    service: TrackingService, client: httpx.AsyncClient
+) -> None:
     me = caller(client, service.url, MONDAY_MORNING)
     await me.call()
     await me.press("1")

@@ -25,7 +25,7 @@ async def do_upsert_agent(
     problems = check_agent(agent)
     if problems:
         raise ConfigError.from_problems(problems)
-    current = await load_tenant_config(uow, tenant_id)
+    current = await load_tenant_config(uow, tenant_id, lock=True)
     if agent.id in {a.id for a in current.agents}:
         new_agents = tuple(agent if a.id == agent.id else a for a in current.agents)
     else:
@@ -36,7 +36,7 @@ async def do_upsert_agent(
 
 async def do_remove_agent(uow: UnitOfWork, *, tenant_id: str, agent_id: str, at: float | None = None) -> None:
     """Remove an agent from the tenant's configuration; logs ``config.changed``."""
-    current = await load_tenant_config(uow, tenant_id)
+    current = await load_tenant_config(uow, tenant_id, lock=True)
     if agent_id not in {a.id for a in current.agents}:
         raise NotFoundError(f"tenant {tenant_id!r} has no agent {agent_id!r}")
     config = dataclasses.replace(current, agents=tuple(a for a in current.agents if a.id != agent_id))

@@ -41,18 +41,22 @@ async def do_load_config_file(engine: AsyncEngine, *, path: str | FilePath) -> C
     return document
 
 
-async def load_tenant_config(db: Database, tenant_id: str) -> TenantConfig:
-    """The tenant's configuration as the core uses it; raises ``NotFoundError``."""
+async def load_tenant_config(db: Database, tenant_id: str, *, lock: bool = False) -> TenantConfig:
+    """The tenant's configuration as the core uses it; raises ``NotFoundError``.
+
+    With ``lock`` (inside a unit of work), other changes to the tenant's configuration wait
+    until this transaction ends, so a change is always checked against the latest state.
+    """
     if isinstance(db, AsyncEngine):
         async with AsyncSession(db) as session:
-            return await _load(session, tenant_id)
-    return await _load(db.session if isinstance(db, UnitOfWork) else db, tenant_id)
+            return await _load(session, tenant_id, lock=False)
+    return await _load(db.session if isinstance(db, UnitOfWork) else db, tenant_id, lock=lock)
 
 
-async def find_tenant_config(db: Database, tenant_id: str) -> TenantConfig | None:
+async def find_tenant_config(db: Database, tenant_id: str, *, lock: bool = False) -> TenantConfig | None:
     """Like ``load_tenant_config``, but None for a tenant that does not exist."""
     try:
-        return await load_tenant_config(db, tenant_id)
+        return await load_tenant_config(db, tenant_id, lock=lock)
     except NotFoundError:
         return None
 
@@ -65,8 +69,8 @@ async def list_tenants(db: Database) -> list[str]:
     return await tenants.list_tenant_ids(db.session if isinstance(db, UnitOfWork) else db)
 
 
-async def _load(session: AsyncSession, tenant_id: str) -> TenantConfig:
-    tenant = await tenants.get_tenant(session, tenant_id)
+async def _load(session: AsyncSession, tenant_id: str, *, lock: bool) -> TenantConfig:
+    tenant = await tenants.get_tenant(session, tenant_id, lock=lock)
     if tenant is None:
         raise NotFoundError(f"no tenant {tenant_id!r}")
     return TenantConfig(
@@ -92,7 +96,7 @@ async def do_apply_tenant_config(
     if problems:
         raise ConfigError.from_problems(named(problems, config))
     session, tenant_id = uow.session, config.id
-    current = await find_tenant_config(uow, tenant_id)
+    current = await find_tenant_config(uow, tenant_id, lock=True)
     old = current or TenantConfig(tenant_id, pause_reasons=())
     changes: list[Change] = []
 

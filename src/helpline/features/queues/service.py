@@ -25,7 +25,7 @@ async def do_upsert_queue(
     problems = check_queue(queue)
     if problems:
         raise ConfigError.from_problems(problems)
-    current = await load_tenant_config(uow, tenant_id)
+    current = await load_tenant_config(uow, tenant_id, lock=True)
     ids = [q.id for q in current.queues]
     if queue.id in ids:
         new_queues = tuple(queue if q.id == queue.id else q for q in current.queues)
@@ -37,7 +37,7 @@ async def do_upsert_queue(
 
 async def do_remove_queue(uow: UnitOfWork, *, tenant_id: str, queue_id: str, at: float | None = None) -> None:
     """Remove a queue that no agent serves and no other queue overflows to."""
-    current = await load_tenant_config(uow, tenant_id)
+    current = await load_tenant_config(uow, tenant_id, lock=True)
     if queue_id not in {q.id for q in current.queues}:
         raise NotFoundError(f"tenant {tenant_id!r} has no queue {queue_id!r}")
     users = [f"agent {a.id}" for a in current.agents if queue_id in a.queues]

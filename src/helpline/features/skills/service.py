@@ -29,7 +29,7 @@ async def do_add_skill(uow: UnitOfWork, *, tenant_id: str, skill_id: str, at: fl
     problems = check_skill_id(skill_id)
     if problems:
         raise ConfigError.from_problems(problems)
-    current = await load_tenant_config(uow, tenant_id)
+    current = await load_tenant_config(uow, tenant_id, lock=True)
     if skill_id in current.skills:
         return
     config = dataclasses.replace(current, skills=(*current.skills, skill_id))
@@ -38,7 +38,7 @@ async def do_add_skill(uow: UnitOfWork, *, tenant_id: str, skill_id: str, at: fl
 
 async def do_remove_skill(uow: UnitOfWork, *, tenant_id: str, skill_id: str, at: float | None = None) -> None:
     """Remove a skill that no queue requires and no agent has."""
-    current = await load_tenant_config(uow, tenant_id)
+    current = await load_tenant_config(uow, tenant_id, lock=True)
     if skill_id not in current.skills:
         raise NotFoundError(f"tenant {tenant_id!r} has no skill {skill_id!r}")
     users = [f"agent {a.id}" for a in current.agents if skill_id in a.skills]

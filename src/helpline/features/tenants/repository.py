@@ -15,8 +15,12 @@ async def list_tenant_ids(session: AsyncSession) -> list[str]:
     return list(await session.scalars(select(TenantRow.id).order_by(TenantRow.id)))
 
 
-async def get_tenant(session: AsyncSession, tenant_id: str) -> TenantRow | None:
-    return (await session.execute(select(TenantRow).where(TenantRow.id == tenant_id))).scalar_one_or_none()
+async def get_tenant(session: AsyncSession, tenant_id: str, *, lock: bool = False) -> TenantRow | None:
+    """The tenant's row; with ``lock``, held until the transaction ends (PostgreSQL row lock)."""
+    query = select(TenantRow).where(TenantRow.id == tenant_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def save_tenant(session: AsyncSession, tenant_id: str, *, name: str, short_abandon_s: float) -> None:

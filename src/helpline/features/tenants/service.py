@@ -38,7 +38,7 @@ async def do_upsert_tenant(
     )
     if doc is None or problems:
         raise ConfigError.from_problems(problems)
-    current = await find_tenant_config(uow, tenant_id) or TenantConfig(tenant_id)
+    current = await find_tenant_config(uow, tenant_id, lock=True) or TenantConfig(tenant_id)
     new = dataclasses.replace(current, name=doc.name, short_abandon_s=doc.short_abandon_s)
     await do_apply_tenant_config(uow, config=new, require_servable=False, at=at)
     return new
@@ -46,7 +46,7 @@ async def do_upsert_tenant(
 
 async def do_remove_tenant(uow: UnitOfWork, *, tenant_id: str, at: float | None = None) -> None:
     """Remove a tenant and all its configuration (its event log stays)."""
-    current = await load_tenant_config(uow, tenant_id)
+    current = await load_tenant_config(uow, tenant_id, lock=True)
     await repository.delete_tenant(uow.session, tenant_id)
     await record_changes(uow, tenant_id, [Change("tenant", tenant_id, tenant_to_doc(current), None)], at=at)
 
@@ -71,7 +71,7 @@ async def _set_list(
     _, problems, _ = validate_partially(TenantDoc, {"id": tenant_id, field: list(values)})
     if problems:
         raise ConfigError.from_problems(problems)
-    current = await load_tenant_config(uow, tenant_id)
+    current = await load_tenant_config(uow, tenant_id, lock=True)
     if field == "dispositions":
         new = dataclasses.replace(current, dispositions=tuple(values))
     else:
