@@ -1,1 +1,164 @@
-"""The composition root: builds settings, storage, runtime, edges and routes, and wires them."""
+"""The composition root: builds settings, storage, runtime, edges and routes, and wires them.
+
+Nothing else in the package creates long-lived objects; everything is passed by constructor.
+Start-up order: migrate the store, load and check the tenants' configuration file (refused
+whole, naming file, line and field, so the server never starts half-configured), rebuild each
+tenant's live state from its event log, then open the HTTP port.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from helpline.api.app import create_http_app
+from helpline.api.metrics import Metrics
+from helpline.core.config import TenantConfig
+from helpline.core.events import EVENT_TYPES, Event, event_from_record, event_to_record
+from helpline.core.routing.engine import RoutingEngine
+from helpline.features.config.service import do_load_config_file, list_tenants, load_tenant_config
+from helpline.runtime.clock import SystemClock
+from helpline.runtime.command_bus import CommandBus
+from helpline.runtime.partition import Partition
+from helpline.runtime.ports import Clock
+from helpline.settings import Settings
+from helpline.storage.engine import create_engine
+from helpline.storage.event_log import EventLog, EventRecord
+from helpline.storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+CORE_KINDS = frozenset(cls.KIND for cls in EVENT_TYPES)
+DEMO_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "demo.yaml"
+
+
+class CoreCodec:
+    """The core's facts as event-log records: ``(at, kind, payload)``."""
+
+    def to_record(self, event: Event) -> tuple[float, str, dict[str, Any]]:
+        kind, payload = event_to_record(event)
+        return event.at, kind, payload
+
+    def from_record(self, kind: str, payload: dict[str, Any]) -> Event | None:
+        # The tenant's log also holds what the core does not replay (configuration changes).
+        if kind not in CORE_KINDS:
+            return None
+        return event_from_record(kind, payload)
+
+
+class EventLogAdapter:
+    """``storage.EventLog`` as the runtime's port (rows as plain tuples)."""
+
+    def __init__(self, event_log: EventLog) -> None:
+        self._log = event_log
+
+    async def append(self, tenant: str, records: Any) -> list[int]:
+        return await self._log.append(tenant, records)
+
+    async def read(
+        self, tenant: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[tuple[int, float, str, dict[str, Any]]]:
+        rows: list[EventRecord] = [r async for r in self._log.iterate(tenant, after_seq)]
+        return list(rows if limit is None else rows[:limit])
+
+    async def save_snapshot(self, tenant: str, seq: int, data: dict[str, Any]) -> None:
+        await self._log.save_snapshot(tenant, seq, data)
+
+    async def latest_snapshot(self, tenant: str) -> tuple[int, dict[str, Any]] | None:
+        return await self._log.latest_snapshot(tenant)
+
+
+def make_partition(
+    config: TenantConfig, *, log_port: Any, clock: Clock, commands: CommandBus, batch_max: int = 256
+) -> Partition:
+    return Partition(
+        config.id,
+        core_factory=lambda: RoutingEngine(config),
+        restore=lambda snapshot: RoutingEngine.from_snapshot(config, snapshot),
+        codec=CoreCodec(),
+        log_port=log_port,
+        clock=clock,
+        commands=commands,
+        batch_max=batch_max,
+    )
+
+
+@dataclass
+class Helpline:
+    """The assembled server."""
+
+    settings: Settings
+    db: AsyncEngine
+    event_log: EventLog
+    configs: dict[str, TenantConfig]
+    partitions: dict[str, Partition]
+    commands: CommandBus
+    metrics: Metrics
+    clock: Clock
+    http: FastAPI = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = create_http_app(metrics=self.metrics, health=self.health)
+
+    def health(self) -> dict[str, Any]:
+        tenants = {t: {"last_seq": p.last_seq, "refused": p.stats.refused} for t, p in self.partitions.items()}
+        return {"status": "ok" if self.partitions else "no tenants", "tenants": tenants}
+
+    async def start(self) -> None:
+        for partition in self.partitions.values():
+            await partition.start()
+
+    async def stop(self) -> None:
+        for partition in self.partitions.values():
+            await partition.stop()
+        await self.db.dispose()
+
+
+async def build(settings: Settings, *, config_file: Path | None = None, clock: Clock | None = None) -> Helpline:
+    """Wire the server; raises ``ConfigError`` before anything runs if the configuration is bad."""
+    if settings.database.url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = create_engine(settings.database_url, echo=settings.database.echo)
+    try:
+        await upgrade(db)
+        config_file = config_file or settings.config_file
+        if config_file is not None:
+            await do_load_config_file(db, path=config_file)
+        configs = {t: await load_tenant_config(db, t) for t in await list_tenants(db)}
+    except BaseException:
+        await db.dispose()
+        raise
+    clock = clock or SystemClock()
+    event_log = EventLog(db)
+    port = EventLogAdapter(event_log)
+    commands = CommandBus()
+    metrics = Metrics()
+    partitions: dict[str, Partition] = {}
+    for tenant, config in configs.items():
+        partition = make_partition(
+            config, log_port=port, clock=clock, commands=commands, batch_max=settings.runtime.group_commit_max
+        )
+        partition.subscribe(lambda t, facts: metrics.on_committed(t, facts, lambda f: f.KIND))
+        metrics.watch_tenant(tenant, _live_readout(partition, clock))
+        partitions[tenant] = partition
+    return Helpline(settings, db, event_log, configs, partitions, commands, metrics, clock)
+
+
+def _live_readout(partition: Partition, clock: Clock) -> Any:
+    def readout() -> dict[str, dict[str, Any]]:
+        core = partition.core
+        assert isinstance(core, RoutingEngine)
+        now = clock.now()
+        agents = {state.value: len(ids) for state, ids in core.agents_by_state().items()}
+        queues = {
+            q: (core.queue_length(q), core.oldest_wait(q, now) or 0.0)
+            for q in (qc.id for qc in core.config.queues)
+        }
+        return {"agents": agents, "queues": queues}
+
+    return readout

@@ -41,5 +41,27 @@ def check_config(settings: SettingsOption = None, as_json: bool = typer.Option(F
     show("", values)
 
 
+@app.command()
+def serve(
+    settings: SettingsOption = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Tenants' configuration YAML to check and load at start.")
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo tenant and run synthetic customers and agents.")
+    ] = False,
+    demo_rate: Annotated[float, typer.Option(help="Demo calls per minute.")] = 12.0,
+) -> None:
+    """Run the server: routing runtime, /healthz and /metrics over HTTP."""
+    from helpline.serve import run
+
+    try:
+        effective = load_settings(settings)
+    except (FileNotFoundError, ValueError) as exc:
+        Console(stderr=True).print(f"[red]settings refused:[/] {exc}")
+        raise typer.Exit(2) from None
+    raise typer.Exit(run(effective, config_file=config, demo=demo, demo_rate=demo_rate))
+
+
 def main() -> None:
     app()

@@ -67,7 +67,7 @@ class SyntheticTraffic:
         self._config = config
         self._clock = clock
         self._profile = profile or TrafficProfile()
-        self._console = console or Console()
+        self._console = console or Console(log_path=False)
         self._rng = random.Random(seed)
         self._ids = itertools.count(1)
         self._pending: dict[tuple[str, str], asyncio.TimerHandle] = {}
@@ -212,7 +212,7 @@ class SyntheticTraffic:
         core = self._core()
         live = core.queue_summary(self._clock.now())
         table = Table(title=f"{self._config.name or self._config.id}: queues so far", expand=False)
-        for column in ("queue", "waiting", "oldest", "agents free", "offered", "answered", "SL", "ASA", "abandoned"):
+        for column in ("queue", "waiting", "oldest", "free", "offered", "answered", "SL", "ASA", "abandoned"):
             table.add_column(column, justify="right" if column != "queue" else "left")
         for queue, tally in self._tally.items():
             row = live.get(queue, {})
@@ -252,6 +252,6 @@ def _describe(fact: Any) -> str | None:
     if isinstance(fact, E.CallbackRequested):
         return f"[blue]callback[/]  {fact.interaction} keeps its place"
     if isinstance(fact, E.AgentPaused):
-        return f"[dim]paused[/]    {fact.agent} ({getattr(fact, 'reason', '')})"
+        return f"[dim]paused[/]    {fact.agent} ({fact.reason})"
     return None
 

@@ -253,7 +253,9 @@ class Partition:
         self._seq_at_snapshot = after
         last = after
         for seq, _at, kind, payload in await self._log.read(self.tenant, after_seq=after):
-            core.apply(self._codec.from_record(kind, payload))
+            fact = self._codec.from_record(kind, payload)
+            if fact is not None:  # records the core does not replay (e.g. configuration changes)
+                core.apply(fact)
             last = seq
         self.core = core
         self._last_seq = last

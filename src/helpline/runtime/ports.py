@@ -35,7 +35,8 @@ class EventCodec(Protocol):
 
     def to_record(self, event: Any) -> tuple[float, str, dict[str, Any]]: ...
 
-    def from_record(self, kind: str, payload: dict[str, Any]) -> Any: ...
+    def from_record(self, kind: str, payload: dict[str, Any]) -> Any | None:
+        """The fact, or None for a record the core does not replay."""
 
 
 class EventLogPort(Protocol):

@@ -1,0 +1,77 @@
+"""``helpline serve``: build the server, start it, serve HTTP until interrupted, stop cleanly."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import uvicorn
+import uvloop
+from rich.console import Console
+from rich.logging import RichHandler
+
+from helpline.app import DEMO_CONFIG, build
+from helpline.features.config.problems import ConfigError
+from helpline.settings import Settings
+
+
+def run(settings: Settings, *, config_file: Path | None, demo: bool, demo_rate: float = 12.0) -> int:
+    """Run until interrupted; returns the process exit code (2 for a refused configuration)."""
+    console = Console(stderr=True)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(message)s", handlers=[RichHandler(console=console)]
+    )
+    if demo and config_file is None and settings.config_file is None:
+        if not DEMO_CONFIG.is_file():
+            console.print(f"[red]the demo configuration is missing:[/] {DEMO_CONFIG}")
+            return 2
+        config_file = DEMO_CONFIG
+    try:
+        return uvloop.run(_serve(settings, config_file=config_file, demo=demo, demo_rate=demo_rate, console=console))
+    except ConfigError as exc:
+        console.print(f"[red]configuration refused[/] (nothing was started or stored): {exc}")
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(
+    settings: Settings, *, config_file: Path | None, demo: bool, demo_rate: float, console: Console
+) -> int:
+    helpline = await build(settings, config_file=config_file)
+    await helpline.start()
+    traffic = []
+    if demo:
+        from helpline.demo.traffic import SyntheticTraffic, TrafficProfile
+
+        for tenant, partition in helpline.partitions.items():
+            synthetic = SyntheticTraffic(
+                partition,
+                helpline.configs[tenant],
+                helpline.commands,
+                helpline.clock,
+                profile=TrafficProfile(calls_per_minute=demo_rate),
+                console=Console(log_path=False),
+            )
+            await synthetic.start()
+            traffic.append(synthetic)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            helpline.http,
+            host=settings.http.host,
+            port=settings.http.port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    console.print(
+        f"Helpline serving {', '.join(helpline.partitions) or 'no tenants'} — "
+        f"http://{settings.http.host}:{settings.http.port}/healthz and /metrics"
+    )
+    try:
+        await server.serve()
+    finally:
+        for synthetic in traffic:
+            await synthetic.stop()
+        await helpline.stop()
+    return 0 if not server.started or server.should_exit else 1
