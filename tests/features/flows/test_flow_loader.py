@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from helpline.core.ivr.nodes import CollectNode, HttpNode, MenuNode, PlayNode, ResultMapping
-from helpline.features.flows import FlowIssue, FlowValidationError, Severity, check_flow, load_flow, load_flows, parse_flow
+from helpline.features.flows import (
+    FlowIssue,
+    FlowValidationError,
+    Severity,
+    check_flow,
+    load_flow,
+    load_flows,
+    parse_flow,
+)
 
 PARCELO = Path(__file__).parents[3] / "examples" / "flows" / "parcelo.yaml"
 
@@ -76,7 +84,10 @@ def test_all_errors_are_collected_with_line_and_field() -> None:
         "start": ("start: welcom", "no node named 'welcom' (did you mean 'welcome'?)"),
         "nodes.menu.options.12": ("12: agent", "'12' is not a single DTMF key"),
         "nodes.menu.timeout_s": ("timeout_s: -1", "must not be negative (got -1)"),
-        "nodes.track.type": ("type: colect", "unknown node type 'colect' (one of: play, menu, collect, http,"),
+        "nodes.track.type": (
+            "type: colect",
+            "unknown node type 'colect' (one of: play, menu, collect, http,",
+        ),
         "nodes.lookup.url": ('url: "{const.base}', "bad template: unclosed '{'"),
         "nodes.lookup.timout_s": ("timout_s: 3", "unknown field 'timout_s' (did you mean 'timeout_s'?)"),
         "nodes.ask.variable": ("variable: 9lives", "'9lives' is not a variable name"),
@@ -128,7 +139,9 @@ nodes:
     assert find(issues, "nodes.menu.fallback").message == "no node named 'agnet' (did you mean 'agent'?)"
     assert find(issues, "nodes.agent.queue").message == "unknown queue 'sales'"
     assert find(issues, "nodes.vm.queue").message == "unknown queue 'claimz' (did you mean 'claims'?)"
-    assert find(issues, "nodes.hours.schedule").message == "no schedule named 'ofice' (did you mean 'office'?)"
+    assert (
+        find(issues, "nodes.hours.schedule").message == "no schedule named 'ofice' (did you mean 'office'?)"
+    )
     assert find(issues, "nodes.lookup.url").message == "no constant named 'bsae'"
     assert find(issues, "nodes.hours.schedule").line == line_of(text, "schedule: ofice")
 
@@ -136,16 +149,34 @@ nodes:
 @pytest.mark.parametrize(
     ("fragment", "replacement", "field", "message"),
     [
-        ("timezone: Europe/Amsterdam", "timezone: Europe/Amsterdm", "schedules.office.timezone",
-         "unknown time zone 'Europe/Amsterdm'"),
-        ("days: [mon-fri]", "days: [mon-fry]", "schedules.office.hours.0.days", "'mon-fry' is not a day range"),
+        (
+            "timezone: Europe/Amsterdam",
+            "timezone: Europe/Amsterdm",
+            "schedules.office.timezone",
+            "unknown time zone 'Europe/Amsterdm'",
+        ),
+        (
+            "days: [mon-fri]",
+            "days: [mon-fry]",
+            "schedules.office.hours.0.days",
+            "'mon-fry' is not a day range",
+        ),
         ("opens: 08:00", "opens: 25:00", "schedules.office.hours.0.opens", "valid time"),
         ("equals: gold", "regex: '([a-z'", "nodes.br.cases.0.regex", "bad regular expression"),
-        ("equals: gold", "equals: gold\n        in: [a]", "nodes.br.cases.0", "exactly one of 'equals', 'in' or 'regex'"),
+        (
+            "equals: gold",
+            "equals: gold\n        in: [a]",
+            "nodes.br.cases.0",
+            "exactly one of 'equals', 'in' or 'regex'",
+        ),
         ("max_length_s: 60", "max_length_s: 0", "nodes.vm.max_length_s", "greater than 0"),
         ("prompt: [Bye]", "prompt: [{file: a.wav, text: b}]", "nodes.vm.prompt.0", "either 'file' or 'text'"),
-        ("first_digit_timeout_s: 5", "first_digit_timeout_s: -0.5", "nodes.ask.first_digit_timeout_s",
-         "must not be negative"),
+        (
+            "first_digit_timeout_s: 5",
+            "first_digit_timeout_s: -0.5",
+            "nodes.ask.first_digit_timeout_s",
+            "must not be negative",
+        ),
         ("type: hangup", "reason: x", "nodes.end.type", "a node needs a 'type'"),
         ("max_node_visits: 10", "max_node_visits: 0", "max_node_visits", "greater than or equal to 1"),
     ],
@@ -183,8 +214,10 @@ nodes:
     broken = text.replace(fragment, replacement)
     issue = find(errors(broken), field)
     assert message in issue.message, str(issue)
-    assert issue.line == line_of(broken, replacement.splitlines()[0]) or field.endswith(".type") or (
-        field == "nodes.br.cases.0"
+    assert (
+        issue.line == line_of(broken, replacement.splitlines()[0])
+        or field.endswith(".type")
+        or (field == "nodes.br.cases.0")
     )
     parse_flow(text)  # the unbroken flow loads
 
@@ -231,7 +264,9 @@ nodes:
 def test_unreadable_file_and_folders_of_flows(tmp_path: Path) -> None:
     with pytest.raises(FlowValidationError) as excinfo:
         load_flow(tmp_path / "missing.yaml")
-    assert str(excinfo.value.errors[0]).startswith(f"{tmp_path / 'missing.yaml'}: error: cannot read the file")
+    assert str(excinfo.value.errors[0]).startswith(
+        f"{tmp_path / 'missing.yaml'}: error: cannot read the file"
+    )
 
     (tmp_path / "a.yaml").write_text("start: x\nnodes:\n  x: {type: hangup}\n")
     (tmp_path / "b.yml").write_text("name: a\nstart: x\nnodes:\n  x: {type: hangup}\n")
@@ -264,7 +299,10 @@ def test_parcelo_loads_clean_and_builds_the_model() -> None:
     assert ResultMapping("parcel_eta", ("parcel", "eta"), optional=True) in lookup.results
     office = flow.schedules["office"]
     assert office.timezone == "Europe/Amsterdam"
-    assert [(h.weekdays, h.opens.hour, h.closes.hour) for h in office.hours] == [((1, 2, 3, 4, 5), 8, 20), ((6,), 9, 17)]
+    assert [(h.weekdays, h.opens.hour, h.closes.hour) for h in office.hours] == [
+        ((1, 2, 3, 4, 5), 8, 20),
+        ((6,), 9, 17),
+    ]
     welcome = flow.nodes["welcome"]
     assert isinstance(welcome, PlayNode) and welcome.barge_in
     # The tenant's constants override the file's, so the flow follows the service's real port.

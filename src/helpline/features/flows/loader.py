@@ -73,9 +73,16 @@ CALL_VARIABLES = ("caller", "called")  # every call brings these (caller id, dia
 
 _NODE_ADAPTER: TypeAdapter[Any] = TypeAdapter(NodeSchema)
 _SCHEMAS: dict[str, type[BaseModel]] = {
-    "play": PlaySchema, "menu": MenuSchema, "collect": CollectSchema, "http": HttpSchema,
-    "set": SetSchema, "branch": BranchSchema, "hours": HoursSchema, "queue": QueueSchema,
-    "voicemail": VoicemailSchema, "hangup": HangupSchema,
+    "play": PlaySchema,
+    "menu": MenuSchema,
+    "collect": CollectSchema,
+    "http": HttpSchema,
+    "set": SetSchema,
+    "branch": BranchSchema,
+    "hours": HoursSchema,
+    "queue": QueueSchema,
+    "voicemail": VoicemailSchema,
+    "hangup": HangupSchema,
 }
 Loc = tuple[str | int, ...]
 
@@ -135,8 +142,15 @@ def load_flows(
             issues.extend(exc.issues)
             continue
         if flow.flow.name in loaded:
-            issues.append(FlowIssue(str(path), 1, 1, "name",
-                                    f"flow name {flow.flow.name!r} is also used by {loaded[flow.flow.name].file}"))
+            issues.append(
+                FlowIssue(
+                    str(path),
+                    1,
+                    1,
+                    "name",
+                    f"flow name {flow.flow.name!r} is also used by {loaded[flow.flow.name].file}",
+                )
+            )
             continue
         loaded[flow.flow.name] = flow
     if any(i.severity is Severity.ERROR for i in issues):
@@ -196,7 +210,9 @@ class _Checker:
             mark = (key if at_key else node).start_mark
             line, column = mark.line + 1, mark.column + 1
         severity = Severity.WARNING if warning else Severity.ERROR
-        self.issues.append(FlowIssue(self.file, line, column, ".".join(str(e) for e in loc), message, severity))
+        self.issues.append(
+            FlowIssue(self.file, line, column, ".".join(str(e) for e in loc), message, severity)
+        )
 
     def report_pydantic(self, prefix: Loc, error: ValidationError, node_type: str | None = None) -> None:
         for err in error.errors():
@@ -233,7 +249,9 @@ class _Checker:
                 try:
                     schemas[str(name)] = _NODE_ADAPTER.validate_python(raw)
                 except ValidationError as exc:
-                    self.report_pydantic(("nodes", str(name)), exc, node_type if isinstance(node_type, str) else None)
+                    self.report_pydantic(
+                        ("nodes", str(name)), exc, node_type if isinstance(node_type, str) else None
+                    )
         if top is None:
             return None
         constants = {**top.constants, **self.overrides}
@@ -261,8 +279,11 @@ class _Checker:
                 self.report((), "the file is empty")
                 return None
             for message, loc_node in _duplicates(self.root):
-                self.issues.append(FlowIssue(self.file, loc_node.start_mark.line + 1,
-                                             loc_node.start_mark.column + 1, "", message))
+                self.issues.append(
+                    FlowIssue(
+                        self.file, loc_node.start_mark.line + 1, loc_node.start_mark.column + 1, "", message
+                    )
+                )
             return loader.construct_document(self.root)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
@@ -293,8 +314,10 @@ class _Checker:
                 node_ref(("nodes", name, *_split(field)), target)
             if isinstance(schema, HoursSchema):
                 if schema.schedule is not None and schema.schedule not in top.schedules:
-                    self.report(("nodes", name, "schedule"),
-                                f"no schedule named {schema.schedule!r}{_did_you_mean(schema.schedule, top.schedules)}")
+                    self.report(
+                        ("nodes", name, "schedule"),
+                        f"no schedule named {schema.schedule!r}{_did_you_mean(schema.schedule, top.schedules)}",
+                    )
                 queue_ref(("nodes", name, "queue"), schema.queue)
             elif isinstance(schema, QueueSchema | VoicemailSchema):
                 queue_ref(("nodes", name, "queue"), schema.queue)
@@ -302,8 +325,10 @@ class _Checker:
                 for placeholder in Template.parse(source).names:
                     const = placeholder.removeprefix("const.")
                     if placeholder.startswith("const.") and const not in constants:
-                        self.report(("nodes", name, *loc),
-                                    f"no constant named {const!r}{_did_you_mean(const, constants)}")
+                        self.report(
+                            ("nodes", name, *loc),
+                            f"no constant named {const!r}{_did_you_mean(const, constants)}",
+                        )
 
     def check_variables(self, top: FlowSchema, schemas: Mapping[str, BaseModel]) -> None:
         known = set(CALL_VARIABLES) | set(top.variables)
@@ -317,16 +342,21 @@ class _Checker:
                 known.update(schema.values)
         for name, schema in schemas.items():
             used: list[tuple[Loc, str]] = [
-                (loc, p) for loc, source in _templates(schema) for p in Template.parse(source).names
+                (loc, p)
+                for loc, source in _templates(schema)
+                for p in Template.parse(source).names
                 if not p.startswith("const.")
             ]
             if isinstance(schema, BranchSchema):
                 used.append((("variable",), schema.variable))
             for variable in sorted({v for _, v in used} - known):
                 loc = next(loc for loc, v in used if v == variable)
-                self.report(("nodes", name, *loc), f"variable {variable!r} is never set in this flow"
-                            f"{_did_you_mean(variable, known)} (declare call variables under 'variables')",
-                            warning=True)
+                self.report(
+                    ("nodes", name, *loc),
+                    f"variable {variable!r} is never set in this flow"
+                    f"{_did_you_mean(variable, known)} (declare call variables under 'variables')",
+                    warning=True,
+                )
 
 
 def _child(node: yaml.Node, key: str | int) -> tuple[yaml.Node, yaml.Node] | None:
@@ -440,7 +470,9 @@ def _prompt(parts: list[PromptPartSchema]) -> Prompt:
 
 
 def _retry(schema: MenuSchema | CollectSchema) -> Retry:
-    return Retry(schema.retries, _prompt(schema.timeout_prompt), _prompt(schema.invalid_prompt), schema.fallback)
+    return Retry(
+        schema.retries, _prompt(schema.timeout_prompt), _prompt(schema.invalid_prompt), schema.fallback
+    )
 
 
 def _json_template(value: Any) -> object:
@@ -463,20 +495,42 @@ def _build(name: str, s: BaseModel) -> Node:
     if isinstance(s, MenuSchema):
         return MenuNode(name, _prompt(s.prompt), dict(s.options), s.timeout_s, _retry(s), s.barge_in)
     if isinstance(s, CollectSchema):
-        return CollectNode(name, _prompt(s.prompt), s.variable, s.next, s.min_digits, s.max_digits, s.terminator,
-                           s.first_digit_timeout_s, s.inter_digit_timeout_s, _retry(s), s.barge_in)
+        return CollectNode(
+            name,
+            _prompt(s.prompt),
+            s.variable,
+            s.next,
+            s.min_digits,
+            s.max_digits,
+            s.terminator,
+            s.first_digit_timeout_s,
+            s.inter_digit_timeout_s,
+            _retry(s),
+            s.barge_in,
+        )
     if isinstance(s, HttpSchema):
         return HttpNode(
-            name, s.method, Template.parse(s.url), s.next, s.on_error, s.timeout_s,
-            tuple((k, Template.parse(v)) for k, v in s.headers.items()), _json_template(s.body),
-            tuple(_result(k, v) for k, v in s.results.items()), s.status_variable,
+            name,
+            s.method,
+            Template.parse(s.url),
+            s.next,
+            s.on_error,
+            s.timeout_s,
+            tuple((k, Template.parse(v)) for k, v in s.headers.items()),
+            _json_template(s.body),
+            tuple(_result(k, v) for k, v in s.results.items()),
+            s.status_variable,
         )
     if isinstance(s, SetSchema):
         return SetNode(name, tuple((k, Template.parse(v)) for k, v in s.values.items()), s.next)
     if isinstance(s, BranchSchema):
         cases = tuple(
-            BranchCase(c.next, c.equals, None if c.in_ is None else tuple(c.in_),
-                       None if c.regex is None else re.compile(c.regex))
+            BranchCase(
+                c.next,
+                c.equals,
+                None if c.in_ is None else tuple(c.in_),
+                None if c.regex is None else re.compile(c.regex),
+            )
             for c in s.cases
         )
         return BranchNode(name, s.variable, cases, s.default)
@@ -484,12 +538,22 @@ def _build(name: str, s: BaseModel) -> Node:
         return HoursNode(name, s.open, s.closed, s.schedule, s.queue)
     if isinstance(s, QueueSchema):
         return QueueNode(
-            name, s.queue, None if s.priority is None else Template.parse(s.priority),
-            tuple(Template.parse(x) for x in s.skills), None if s.attributes is None else tuple(s.attributes),
+            name,
+            s.queue,
+            None if s.priority is None else Template.parse(s.priority),
+            tuple(Template.parse(x) for x in s.skills),
+            None if s.attributes is None else tuple(s.attributes),
         )
     if isinstance(s, VoicemailSchema):
-        return VoicemailNode(name, _prompt(s.prompt), s.max_length_s, s.beep, s.queue, s.barge_in,
-                             None if s.attributes is None else tuple(s.attributes))
+        return VoicemailNode(
+            name,
+            _prompt(s.prompt),
+            s.max_length_s,
+            s.beep,
+            s.queue,
+            s.barge_in,
+            None if s.attributes is None else tuple(s.attributes),
+        )
     assert isinstance(s, HangupSchema)
     return HangupNode(name, s.reason)
 

@@ -37,6 +37,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -166,11 +167,14 @@ class CollectSchema(_Retries):
     first_digit_timeout_s: Timeout = 5.0
     inter_digit_timeout_s: Timeout = 3.0
 
-    @model_validator(mode="after")
-    def _digit_range(self) -> CollectSchema:
-        if self.min_digits > self.max_digits:
-            raise ValueError(f"min_digits ({self.min_digits}) is more than max_digits ({self.max_digits})")
-        return self
+    @field_validator("max_digits")
+    @classmethod
+    def _digit_range(cls, value: int, info: ValidationInfo) -> int:
+        # A field validator (not a model one) so that it runs even when other fields are wrong.
+        minimum = info.data.get("min_digits")
+        if minimum is not None and value < minimum:
+            raise ValueError(f"less than min_digits ({minimum})")
+        return value
 
 
 class HttpSchema(_Strict):
