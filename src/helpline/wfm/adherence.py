@@ -141,8 +141,8 @@ def segments(changes: Iterable[StateChange], until: datetime, since: datetime | 
         first = ordered[0].at if ordered else until
         if since < min(first, until):
             out.append(Segment(since, min(first, until), AgentState.OFFLINE))
-    for change, nxt in zip(ordered, [*ordered[1:], None], strict=True):
-        end = min(nxt.at if nxt else until, until)
+    for change, next_at in zip(ordered, [*(c.at for c in ordered[1:]), until], strict=False):
+        end = min(next_at, until)
         if end > change.at:
             out.append(Segment(change.at, end, change.state, change.reason))
     return out

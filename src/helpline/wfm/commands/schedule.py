@@ -73,10 +73,10 @@ def schedule(
         team = load_agents(agents, shift_rules)
         needed = load_requirements(requirements)
     except ScheduleInputError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
-        err.print(f"[red]error:[/red] --chart {chart}: expected a .png or .svg file", highlight=False)
+        err.print(f"[red]error:[/red] --chart {chart}: expected a .png or .svg file", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
 
     with Progress(
@@ -133,11 +133,11 @@ def schedule(
 
 def _print_summary(console: Console, result: ScheduleResult, written: dict[str, str]) -> None:
     colour = "green" if result.ok else "red"
-    console.print(f"[bold {colour}]{result.status}[/bold {colour}] in {result.wall_time_s:.1f} s", highlight=False)
+    console.print(f"[bold {colour}]{result.status}[/bold {colour}] in {result.wall_time_s:.1f} s", highlight=False, soft_wrap=True)
     for line in result.problems:
-        console.print(f"  {line}", highlight=False)
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
     for line in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
+        console.print(f"[yellow]warning:[/yellow] {line}", highlight=False, soft_wrap=True)
     if not result.ok:
         return
     gap = result.gap()
@@ -151,7 +151,7 @@ def _print_summary(console: Console, result: ScheduleResult, written: dict[str, 
         table.add_row(agent_id, str(int(hours["shifts"])), f"{hours['paid_hours']:g}")
     console.print(table)
     for kind, path in written.items():
-        console.print(f"wrote {kind}: {path}", highlight=False)
+        console.print(f"wrote {kind}: {path}", highlight=False, soft_wrap=True)
 
 
 def adherence(
@@ -168,10 +168,10 @@ def adherence(
         changes = load_state_changes(states, timezone)
         end = parse_instant(until) if until else None
     except ScheduleInputError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except ValueError:
-        err.print(f"[red]error:[/red] --until: expected an ISO date-time, got {until!r}", highlight=False)
+        err.print(f"[red]error:[/red] --until: expected an ISO date-time, got {until!r}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     days = adherence_by_day(shifts, changes, until=end)
     summary = totals(days)

@@ -11,6 +11,7 @@ to the solver.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -67,16 +68,26 @@ class Candidate:
 
 
 def infer_interval(requirements: Sequence[Requirement], default: int = 30) -> int:
-    gaps: set[int] = set()
+    """The requirement's interval: the shortest gap between starts of one skill.
+
+    When the rows are sparse (closed hours, or only the busy intervals listed), the gap may be
+    hours long; the interval is then the largest of 60, 30, 15... minutes that fits every start.
+    """
     by_skill: dict[str, list[datetime]] = {}
     for r in requirements:
         by_skill.setdefault(r.skill, []).append(r.start)
+    gaps = []
     for starts in by_skill.values():
         ordered = sorted(set(starts))
-        for a, b in zip(ordered, ordered[1:], strict=False):
-            gaps.add(int((b - a).total_seconds() // 60))
+        gaps += [int((b - a).total_seconds() // 60) for a, b in zip(ordered, ordered[1:], strict=False)]
     positive = [g for g in gaps if g > 0]
-    return min(positive) if positive else default
+    if not positive:
+        return default
+    shortest = min(positive)
+    if shortest <= 60 and 1440 % shortest == 0:
+        return shortest
+    offsets = [r.start.hour * 60 + r.start.minute for r in requirements]
+    return math.gcd(60, *positive, *offsets) or default
 
 
 def build_horizon(requirements: Sequence[Requirement], rules: ShiftRules) -> Horizon:
