@@ -50,7 +50,7 @@ async def test_yaml_to_store_and_back_gives_the_same_configuration(db_engine: As
 async def test_loading_logs_every_entity_once_and_reloading_logs_nothing(db_engine: AsyncEngine) -> None:
     log = EventLog(db_engine)
     await do_load_config_file(db_engine, path=DEMO)
-    events = await log.read("parcelo")
+    events = await log.read_records("parcelo")
     assert changes(events) == {
         ("tenant", "added"): 1,
         ("skill", "added"): 5,
@@ -111,7 +111,7 @@ async def test_reloading_a_changed_file_logs_exactly_the_differences(
     path = tmp_path / "changed.yaml"
     path.write_text(changed)
     await do_load_config_file(db_engine, path=path)
-    events = await log.read("parcelo", after_seq=seq)
+    events = await log.read_records("parcelo", after_seq=seq)
     assert changes(events) == {
         ("skill", "added"): 1,
         ("queue", "changed"): 1,
@@ -137,7 +137,7 @@ async def test_changing_a_queue_logs_old_and_new_in_the_same_transaction(db_engi
             uow, tenant_id="parcelo", queue=dataclasses.replace(tracking, offer_timeout_s=25.0), at=5.0
         )
         assert [e.kind for e in uow.appended["parcelo"]] == [CONFIG_CHANGED]
-    (event,) = await log.read("parcelo", after_seq=seq)
+    (event,) = await log.read_records("parcelo", after_seq=seq)
     assert event.at == 5.0
     assert (event.payload["old"]["offer_timeout_s"], event.payload["new"]["offer_timeout_s"]) == (15.0, 25.0)
     assert (await load_tenant_config(db_engine, "parcelo")).queue("tracking").offer_timeout_s == 25.0
@@ -180,7 +180,7 @@ async def test_removing_an_agent_removes_its_skills_and_logs_it(db_engine: Async
     seq = await log.last_seq("parcelo")
     async with UnitOfWork(db_engine) as uow:
         await do_remove_agent(uow, tenant_id="parcelo", agent_id="jonas")
-    (event,) = await log.read("parcelo", after_seq=seq)
+    (event,) = await log.read_records("parcelo", after_seq=seq)
     assert (event.payload["entity"], event.payload["id"], event.payload["new"]) == ("agent", "jonas", None)
     assert event.payload["old"]["skills"] == {"english": 2, "tracking": 2, "billing": 1}
     with pytest.raises(KeyError):
@@ -231,7 +231,7 @@ async def test_tenants_are_configured_independently(db_engine: AsyncEngine) -> N
         ["Acme's own"],
     )
     assert parcelo.queue("tracking").name == "Where is my parcel?"
-    assert changes(await EventLog(db_engine).read("acme")) == {
+    assert changes(await EventLog(db_engine).read_records("acme")) == {
         ("tenant", "added"): 1,
         ("pause_reason", "added"): 4,
         ("skill", "added"): 1,
@@ -240,7 +240,7 @@ async def test_tenants_are_configured_independently(db_engine: AsyncEngine) -> N
     async with UnitOfWork(db_engine) as uow:
         await do_remove_tenant(uow, tenant_id="acme")
     assert await list_tenants(db_engine) == ["parcelo"]
-    assert (await EventLog(db_engine).read("acme"))[-1].payload["new"] is None
+    assert (await EventLog(db_engine).read_records("acme"))[-1].payload["new"] is None
     assert await load_tenant_config(db_engine, "parcelo") == parcelo
 
 
@@ -259,7 +259,7 @@ async def test_concurrent_changes_to_one_tenant_are_checked_one_after_the_other(
             )
 
     await asyncio.gather(set_timeout(25.0), set_timeout(30.0))
-    first, second = (e.payload for e in await log.read("parcelo", after_seq=seq))
+    first, second = (e.payload for e in await log.read_records("parcelo", after_seq=seq))
     # Each change saw the one before it: the audit trail has no lost update.
     assert first["old"]["offer_timeout_s"] == 15.0
     assert second["old"]["offer_timeout_s"] == first["new"]["offer_timeout_s"]

@@ -35,18 +35,19 @@ async def test_read_returns_what_was_appended_in_order(db_engine: AsyncEngine) -
     log = EventLog(db_engine)
     batch = records(3)
     await log.append("parcelo", batch)
-    got = await log.read("parcelo")
+    got = await log.read_records("parcelo")
     assert got == [EventRecord(i + 1, at, kind, payload) for i, (at, kind, payload) in enumerate(batch)]
-    seq, at, kind, payload = got[0]  # the runtime unpacks rows as plain tuples
+    assert await log.read("parcelo") == got
+    seq, at, kind, payload = (await log.read("parcelo"))[0]  # the runtime unpacks rows as plain tuples
     assert (seq, at, kind, payload["nested"]["skills"]) == (1, 1000.0, "interaction.offered", ["english"])
 
 
 async def test_read_after_seq_and_limit(db_engine: AsyncEngine) -> None:
     log = EventLog(db_engine)
     await log.append("parcelo", records(10))
-    assert [r.seq for r in await log.read("parcelo", after_seq=7)] == [8, 9, 10]
-    assert [r.seq for r in await log.read("parcelo", after_seq=2, limit=3)] == [3, 4, 5]
-    assert await log.read("parcelo", after_seq=10) == []
+    assert [r.seq for r in await log.read_records("parcelo", after_seq=7)] == [8, 9, 10]
+    assert [r.seq for r in await log.read_records("parcelo", after_seq=2, limit=3)] == [3, 4, 5]
+    assert await log.read_records("parcelo", after_seq=10) == []
     assert [r.seq async for r in log.iterate("parcelo", after_seq=1, page=4)] == list(range(2, 11))
 
 
@@ -54,9 +55,9 @@ async def test_tenants_do_not_see_each_others_events(db_engine: AsyncEngine) -> 
     log = EventLog(db_engine)
     await log.append("parcelo", records(2, kind="parcelo.only"))
     await log.append("acme", records(3, kind="acme.only"))
-    assert {r.kind for r in await log.read("parcelo")} == {"parcelo.only"}
-    assert {r.kind for r in await log.read("acme")} == {"acme.only"}
-    assert await log.read("other") == []
+    assert {r.kind for r in await log.read_records("parcelo")} == {"parcelo.only"}
+    assert {r.kind for r in await log.read_records("acme")} == {"acme.only"}
+    assert await log.read_records("other") == []
 
 
 async def test_a_failed_append_leaves_no_gap_and_no_partial_batch(db_engine: AsyncEngine) -> None:
@@ -70,7 +71,7 @@ async def test_a_failed_append_leaves_no_gap_and_no_partial_batch(db_engine: Asy
         await log.append("parcelo", unserialisable)
     assert await log.last_seq("parcelo") == 2
     assert await log.append("parcelo", records(1)) == [3]
-    assert [r.seq for r in await log.read("parcelo")] == [1, 2, 3]
+    assert [r.seq for r in await log.read_records("parcelo")] == [1, 2, 3]
 
 
 async def test_concurrent_writers_never_duplicate_or_skip_a_seq(db_engine: AsyncEngine) -> None:
@@ -88,7 +89,7 @@ async def test_concurrent_writers_never_duplicate_or_skip_a_seq(db_engine: Async
     a, b = await asyncio.gather(writer("a"), writer("b"))
     total = 2 * batches * size
     assert sorted(a + b) == list(range(1, total + 1))
-    stored = await log.read("parcelo")
+    stored = await log.read_records("parcelo")
     assert [r.seq for r in stored] == list(range(1, total + 1))
     assert sum(r.kind == "a" for r in stored) == batches * size
     assert await log.last_seq("parcelo") == total
@@ -125,7 +126,7 @@ async def test_a_unit_of_work_appends_in_its_transaction_and_publishes_after_com
         assert published == []
     assert seqs == [1, 2]
     assert published == [2]
-    assert [r.seq for r in await log.read("parcelo")] == [1, 2]
+    assert [r.seq for r in await log.read_records("parcelo")] == [1, 2]
 
 
 async def _record(into: list[int], value: int) -> None:

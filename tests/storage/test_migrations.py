@@ -50,3 +50,13 @@ async def test_migrate_creates_the_data_folder_and_a_wal_database(tmp_path: Path
         assert await current_revision(engine) == head_revision()
     finally:
         await engine.dispose()
+
+
+async def test_upgrade_takes_a_url_too(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    try:
+        assert await current_revision(engine) == head_revision()
+    finally:
+        await engine.dispose()

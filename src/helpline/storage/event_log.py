@@ -110,8 +110,20 @@ class EventLog:
         async with self._writer.begin() as conn:
             return await append_events(conn, tenant, records)
 
-    async def read(self, tenant: str, after_seq: int = 0, limit: int | None = None) -> list[EventRecord]:
-        """The tenant's events with ``seq > after_seq``, oldest first, at most ``limit``."""
+    async def read(
+        self, tenant: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[tuple[int, float, str, dict[str, Any]]]:
+        """The tenant's events with ``seq > after_seq``, oldest first, at most ``limit``.
+
+        Rows are ``(seq, at, kind, payload)``; they are ``EventRecord`` named tuples, and
+        ``read_records`` says so in its type.
+        """
+        return [*await self.read_records(tenant, after_seq, limit)]
+
+    async def read_records(
+        self, tenant: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[EventRecord]:
+        """Like ``read``, typed as ``EventRecord`` (``.seq``, ``.at``, ``.kind``, ``.payload``)."""
         query = (
             select(EventRow.seq, EventRow.at, EventRow.kind, EventRow.payload)
             .where(EventRow.tenant == tenant, EventRow.seq > after_seq)
@@ -128,7 +140,7 @@ class EventLog:
     ) -> AsyncIterator[EventRecord]:
         """Every event after ``after_seq``, read a page at a time (for long replays)."""
         while True:
-            batch = await self.read(tenant, after_seq, limit=page)
+            batch = await self.read_records(tenant, after_seq, limit=page)
             for record in batch:
                 yield record
             if len(batch) < page:

@@ -33,8 +33,15 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database behind ``engine`` up to ``revision`` (default: the newest)."""
+async def upgrade(engine: AsyncEngine | str, revision: str = "head") -> None:
+    """Bring the database (an engine, or a URL) up to ``revision`` (default: the newest)."""
+    if isinstance(engine, str):
+        owned = create_engine(engine)
+        try:
+            await upgrade(owned, revision)
+        finally:
+            await owned.dispose()
+        return
     async with engine.execution_options(**WRITE_OPTIONS).begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
@@ -55,8 +62,4 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 async def migrate(url: str) -> None:
     """Create or upgrade the database at ``url`` to the newest schema."""
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
+    await upgrade(url)
