@@ -1,0 +1,50 @@
+"""``helpline flows check`` and ``helpline flows try``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from helpline.features.flows.commands import build
+
+PARCELO = str(Path(__file__).parents[3] / "examples" / "flows" / "parcelo.yaml")
+
+
+def test_check_reports_issues_and_sets_the_exit_code(tmp_path: Path) -> None:
+    runner = CliRunner()
+    good = runner.invoke(build(), ["check", PARCELO, "--queues", "tracking,billing,claims"])
+    assert good.exit_code == 0, good.output
+    assert "1 flow file(s): 0 error(s), 0 warning(s)" in good.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("start: a\nnodes:\n  a:\n    type: menu\n    prompt: x\n    options: {1: b}\n")
+    result = runner.invoke(build(), ["check", PARCELO, str(bad), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["ok"] is False
+    assert report["issues"] == [{
+        "file": str(bad), "line": 6, "column": 18, "field": "nodes.a.options.1", "severity": "error",
+        "message": "no node named 'b'",
+    }]
+
+
+def test_try_runs_a_call_against_the_demo_tracking_service() -> None:
+    result = CliRunner().invoke(build(), [
+        "try", PARCELO, "--demo-service", "--keys", "1 1111111111", "--at", "2026-11-23T10:00:00+01:00",
+    ])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "says: Welcome to Parcelo." in lines[0]
+    assert any("caller presses 1111111111" in line for line in lines)
+    assert any('to queue tracking (priority 0) with {"tracking_number": "1111111111", "lookup_status": "404"}' in line
+               for line in lines)
+    assert lines[-2].endswith("/parcels/1111111111: HTTP 404")
+    assert lines[-1] == ("path: check_hours > welcome > main_menu > ask_number > lookup > lookup_failed > "
+                         "to_tracking")
+
+
+def test_try_after_hours_with_silence() -> None:
+    result = CliRunner().invoke(build(), ["try", PARCELO, "--at", "2026-11-28T19:00:00+01:00"])
+    assert result.exit_code == 0, result.output
+    assert "records a voicemail of up to 120 s for queue tracking" in result.output
