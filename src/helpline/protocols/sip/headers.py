@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from helpline.protocols.sip.errors import SipParseError
 from helpline.protocols.sip.syntax import (
@@ -77,6 +78,7 @@ LIST_HEADERS = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)
 def header_key(name: str) -> str:
     """The lookup key of a header name: compact forms expanded, lower-cased."""
     lname = name.lower()

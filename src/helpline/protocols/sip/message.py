@@ -9,7 +9,7 @@ Typed views (``via``, ``from_``, ``cseq``...) are parsed from the current header
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from helpline.protocols.sip.errors import SipParseError
 from helpline.protocols.sip.headers import (
@@ -39,10 +39,10 @@ class HeaderField:
     name: str
     value: str
     raw: bytes | None = None
+    key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        return header_key(self.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", header_key(self.name))
 
     def __bytes__(self) -> bytes:
         if self.raw is not None:

@@ -201,41 +201,39 @@ def _frame_body(msg: Request | Response, data: bytes, body_start: int, stream: b
 
 def validate(msg: Request | Response) -> None:
     """Check the header fields every element depends on (RFC 3261 §8.1.1, RFC 4475 §3.1.2, §3.3)."""
-    counts: dict[str, int] = {}
+    by_key: dict[str, list[str]] = {}
     for f in msg.headers:
-        counts[f.key] = counts.get(f.key, 0) + 1
+        by_key.setdefault(f.key, []).append(f.value)
     for key in _REQUIRED:
-        if key not in counts:
+        if key not in by_key:
             raise SipParseError(f"missing {_display(key)} header")
     for key in _SINGLE:
-        if counts.get(key, 0) > 1:
+        if len(by_key.get(key, ())) > 1:
             raise SipParseError(f"more than one {_display(key)} header")
-    h = msg.headers
-    for line in h.get_all("Via"):
+    for line in by_key["via"]:
         parse_vias(line)
-    Address.parse(h.get("From") or "", "From")
-    Address.parse(h.get("To") or "", "To")
-    call_id = (h.get("Call-ID") or "").strip()
+    Address.parse(by_key["from"][0], "From")
+    Address.parse(by_key["to"][0], "To")
+    call_id = by_key["call-id"][0].strip()
     word1, at, word2 = call_id.partition("@")
     if not is_word(word1) or (at and not is_word(word2)):
         raise SipParseError(f"bad Call-ID {call_id[:60]!r}")
-    cseq = CSeq.parse(h.get("CSeq") or "")
+    cseq = CSeq.parse(by_key["cseq"][0])
     if isinstance(msg, Request) and cseq.method != msg.method:
         raise SipParseError(f"CSeq method {cseq.method} does not match the request method {msg.method}")
-    for line in h.get_all("Contact"):
+    for line in by_key.get("contact", ()):
         parse_contacts(line)
-    for name in ("Route", "Record-Route"):
-        for line in h.get_all(name):
+    for key, name in (("route", "Route"), ("record-route", "Record-Route")):
+        for line in by_key.get(key, ()):
             parse_addresses(line, name, name_addr_only=True)
-    mf = h.get("Max-Forwards")
-    if mf is not None:
+    for mf in by_key.get("max-forwards", ()):
         parse_uint(mf, "Max-Forwards", 255)
-    date = h.get("Date")
-    if date is not None and not is_sip_date(date):
-        raise SipParseError(f"bad Date {date[:40]!r} (must be an RFC 1123 date in GMT)")
-    ctype = h.get("Content-Type")
-    if ctype is not None and "/" not in ctype:
-        raise SipParseError(f"bad Content-Type {ctype[:40]!r}")
+    for date in by_key.get("date", ()):
+        if not is_sip_date(date):
+            raise SipParseError(f"bad Date {date[:40]!r} (must be an RFC 1123 date in GMT)")
+    for ctype in by_key.get("content-type", ()):
+        if "/" not in ctype:
+            raise SipParseError(f"bad Content-Type {ctype[:40]!r}")
 
 
 _DISPLAY = {"via": "Via", "from": "From", "to": "To", "call-id": "Call-ID", "cseq": "CSeq",

@@ -19,12 +19,16 @@ Params = tuple[tuple[str, str | None], ...]
 _GEN_VALUE_CHARS = TOKEN_CHARS | frozenset("[]:")
 
 
+_TOKEN_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+_WORD_RE = re.compile(r"[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+")
+
+
 def is_token(text: str) -> bool:
-    return bool(text) and all(c in TOKEN_CHARS for c in text)
+    return _TOKEN_RE.fullmatch(text) is not None
 
 
 def is_word(text: str) -> bool:
-    return bool(text) and all(c in WORD_CHARS for c in text)
+    return _WORD_RE.fullmatch(text) is not None
 
 
 def quote(text: str) -> str:

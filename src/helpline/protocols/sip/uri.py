@@ -24,7 +24,7 @@ _HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
 _IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 _IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+\]")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
-_FORBIDDEN_IN_URI = frozenset(" \t\r\n\x00<>\"")
+_FORBIDDEN_IN_URI_RE = re.compile(r'[\x00-\x20\x7f<>"]')
 
 
 def _unescape(text: str, allowed: frozenset[str], what: str) -> str:
@@ -166,7 +166,7 @@ def parse_uri(text: str, *, allow_headers: bool = True) -> Uri:
         raise SipParseError(f"bad URI {text[:60]!r}: no scheme")
     if not rest:
         raise SipParseError(f"bad URI {text[:60]!r}: nothing after the scheme")
-    if any(c in _FORBIDDEN_IN_URI for c in text) or any(ord(c) < 32 or ord(c) == 127 for c in text):
+    if _FORBIDDEN_IN_URI_RE.search(text):
         raise SipParseError(f"bad URI {text[:60]!r}: whitespace, quote, angle bracket or control character")
     lscheme = scheme.lower()
     if lscheme not in ("sip", "sips"):
