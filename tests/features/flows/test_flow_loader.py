@@ -317,3 +317,42 @@ def test_parcelo_against_a_tenant_without_a_claims_queue() -> None:
     (issue,) = excinfo.value.errors
     assert issue.field == "nodes.to_claims.queue"
     assert issue.line == line_of(PARCELO.read_text(), "queue: claims")
+
+
+def test_loops_that_never_wait_are_warned_about() -> None:
+    text = """\
+start: a
+nodes:
+  a: {type: set, values: {x: "{x}1"}, next: b}
+  b:
+    type: branch
+    variable: x
+    cases: [{equals: "111", next: done}]
+    default: a
+  h: {type: hours, open: h, closed: done}
+  done: {type: hangup}
+  start_h: {type: play, prompt: hi, next: h}
+"""
+    loaded = parse_flow(text, file="loop.yaml")
+    loops = [w for w in loaded.warnings if "loops without waiting" in w.message]
+    assert [(w.field, w.line) for w in loops] == [("nodes.a", 3), ("nodes.h", 9)]
+    assert loops[0].message.startswith("a > b > a loops without waiting for the caller")
+
+
+def test_clock_times_without_leading_zero_and_impossible_holidays() -> None:
+    text = """\
+start: h
+schedules:
+  s:
+    hours: [{days: [sat, sun], opens: 9:30, closes: 17:00}]
+    holidays: [2026-12-25, 2026-13-01]
+nodes:
+  h: {type: hours, schedule: s, open: x, closed: x}
+  x: {type: hangup}
+"""
+    (issue,) = errors(text)
+    assert (issue.field, issue.line) == ("schedules.s.holidays.1", 5)
+    assert "month value is outside expected range" in issue.message
+    flow = parse_flow(text.replace(", 2026-13-01", "")).flow
+    (hours,) = flow.schedules["s"].hours
+    assert (hours.weekdays, hours.opens.isoformat(), hours.closes.isoformat()) == ((6, 7), "09:30:00", "17:00:00")

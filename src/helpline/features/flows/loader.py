@@ -103,7 +103,16 @@ def _float_or_text(loader: _FlowYaml, node: yaml.ScalarNode) -> Any:
     return loader.construct_yaml_float(node)
 
 
+def _date_or_text(loader: _FlowYaml, node: yaml.ScalarNode) -> Any:
+    # An impossible date (2026-13-01) is left as text for the field check to name it.
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 _FlowYaml.add_constructor("tag:yaml.org,2002:int", _int_or_text)
+_FlowYaml.add_constructor("tag:yaml.org,2002:timestamp", _date_or_text)
 _FlowYaml.add_constructor("tag:yaml.org,2002:float", _float_or_text)
 
 
@@ -268,6 +277,9 @@ class _Checker:
         )
         for name in sorted(set(flow.nodes) - flow.reachable()):
             self.report(("nodes", name), "no call can reach this node", at_key=True, warning=True)
+        for cycle in _instant_cycles(flow):
+            self.report(("nodes", cycle[0]), f"{' > '.join([*cycle, cycle[0]])} loops without waiting for the "
+                        "caller; the loop guard will hang up such calls", at_key=True, warning=True)
         self.check_variables(top, schemas)
         return flow
 
@@ -357,6 +369,30 @@ class _Checker:
                     f"{_did_you_mean(variable, known)} (declare call variables under 'variables')",
                     warning=True,
                 )
+
+
+def _instant_cycles(flow: Flow) -> list[list[str]]:
+    """Cycles made only of nodes that do not wait (set, branch, hours), each once."""
+    instant = {name for name, node in flow.nodes.items() if isinstance(node, SetNode | BranchNode | HoursNode)}
+    edges = {name: [t for _, t in flow.nodes[name].targets() if t in instant] for name in instant}
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(edges[start])
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(edges[name])
+        return seen
+
+    reaches = {name: reach(name) for name in instant}
+    cycles: dict[frozenset[str], list[str]] = {}
+    for name in sorted(instant):
+        if name in reaches[name]:
+            members = frozenset(m for m in reaches[name] if name in reaches[m])
+            cycles.setdefault(members, sorted(members))
+    return list(cycles.values())
 
 
 def _child(node: yaml.Node, key: str | int) -> tuple[yaml.Node, yaml.Node] | None:

@@ -352,10 +352,20 @@ def _days(value: Any) -> Any:
     return out
 
 
+def _clock(value: Any) -> Any:
+    """Accept 9:00 as well as 09:00."""
+    if isinstance(value, str) and re.fullmatch(r"\d:\d\d(:\d\d)?", value.strip()):
+        return "0" + value.strip()
+    return value
+
+
+ClockTime = Annotated[time, BeforeValidator(_clock)]
+
+
 class OpenHoursSchema(_Strict):
     days: Annotated[list[Annotated[int, Field(ge=1, le=7)]], BeforeValidator(_days)] = Field(min_length=1)
-    opens: time
-    closes: time
+    opens: ClockTime
+    closes: ClockTime
 
 
 def _zone(value: str) -> str:
