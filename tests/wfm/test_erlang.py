@@ -241,3 +241,24 @@ def test_bad_inputs_are_named(kwargs: dict[str, float], message: str) -> None:
 
 def test_offered_load() -> None:
     assert offered_load(100 / 1800, 180) == pytest.approx(10.0)
+
+
+def test_erlang_a_with_a_long_queue_in_log_space() -> None:
+    # 1,000 erlangs offered to one agent with 100 s patience: ~900 callers wait, weights near
+    # e^700 that only the log-space path can hold; mixed with a small queue in one call.
+    rate, aht, patience = 10.0, 100.0, 100.0
+    mixed = erlang_a([rate, 0.01], aht, patience, [1, 3], target=5.0)
+    alone = erlang_a(rate, aht, patience, 1, target=5.0)
+    assert mixed.p_abandon[0] == pytest.approx(float(alone.p_abandon), rel=1e-12)
+    assert mixed.service_level[0] == pytest.approx(float(alone.service_level), rel=1e-12)
+    # Birth-death probabilities summed independently in log space with plain Python.
+    logs = [0.0, math.log(rate * aht)]
+    for k in range(2, 4000):
+        logs.append(logs[-1] + math.log(rate / (1 / aht + (k - 1) / patience)))
+    top = max(logs)
+    weights = [math.exp(v - top) for v in logs]
+    total = math.fsum(weights)
+    queue = math.fsum(w * max(k - 1, 0) for k, w in enumerate(weights)) / total
+    assert float(alone.queue_length) == pytest.approx(queue, rel=1e-9)
+    assert float(alone.p_wait) == pytest.approx(1 - weights[0] / total, rel=1e-12)
+    assert float(alone.p_abandon) == pytest.approx(queue / patience / rate, rel=1e-9)

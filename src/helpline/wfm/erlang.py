@@ -211,8 +211,12 @@ def _queue_states_needed(x: FloatArray, c: FloatArray) -> FloatArray:
         ok: NDArray[np.bool_] = (q < 1.0) & (bound < limit)
         return ok
 
-    # Double the distance past the peak until the bound holds, then bisect back.
-    high = np.full_like(x, 8.0)
+    # First guess: past the peak the log-weights fall by about d*log(base/x) + d^2/(2*base),
+    # base = c + peak; solve that for the tail limit, then widen only where the bound fails.
+    base = c + peak + 1.0
+    slope = np.log(base / x)
+    fall = 1.1 * -limit
+    high = np.ceil(1.1 * base * (np.sqrt(slope**2 + 2.0 * fall / base) - slope)) + 4.0
     todo = ~enough(high)
     while np.any(todo):
         if np.any(peak[todo] + high[todo] > MAX_QUEUE_STATES):
@@ -221,14 +225,8 @@ def _queue_states_needed(x: FloatArray, c: FloatArray) -> FloatArray:
                 f"would need more than {MAX_QUEUE_STATES:,} queue states; use Erlang C "
                 "(infinite patience) for this case"
             )
-        high[todo] *= 2.0
+        high[todo] = np.ceil(high[todo] * 1.5)
         todo[todo] = ~enough(high)[todo]
-    low = np.where(high > 8.0, high / 2.0, 0.0)
-    while np.any(high - low > 2.0):
-        mid = np.floor((low + high) / 2.0)
-        ok = enough(mid)
-        high = np.where(ok, mid, high)
-        low = np.where(ok, low, mid)
     need: FloatArray = peak + high
     return need
 
@@ -282,53 +280,56 @@ def _erlang_a_block(
     c = n * patience / aht
     x = rate * patience
     j = np.arange(states, dtype=np.float64)
-    i = j[1:]
-    # Weights of states n+j relative to state n, scaled by their largest value.
+    # inv[j] = 1/(c+j+1): a caller with j ahead is served with probability c/(c+j+1), and state
+    # n+j+1 weighs x/(c+j+1) times state n+j.
+    inv = 1.0 / (c[:, None] + (j + 1.0))
+    # Weights of states n+j relative to state n, scaled by their largest value where they would
+    # overflow.
     log_peak = np.floor(np.maximum(x - c, 0.0))
     log_peak = log_peak * np.log(x) - gammaln(c + log_peak + 1.0) + gammaln(c + 1.0)
-    weights = np.empty((rate.size, states))
+    weights: FloatArray = np.empty((rate.size, states))
     small = log_peak < 600.0
-    if np.any(small):
-        weights[small, 0] = 1.0
-        weights[small, 1:] = x[small][:, None] / (c[small][:, None] + i)
-        weights[small] = np.cumprod(weights[small], axis=1)
-    if not np.all(small):
-        big = ~small
-        log_r = np.zeros((int(big.sum()), states))
-        log_r[:, 1:] = np.cumsum(np.log(x[big])[:, None] - np.log(c[big][:, None] + i), axis=1)
-        weights[big] = np.exp(log_r - log_r.max(axis=1)[:, None])
-    top = np.where(small, 0.0, log_peak)
+    if np.all(small):
+        weights[:, 0] = 1.0
+        np.multiply(x[:, None], inv[:, :-1], out=weights[:, 1:])
+        np.cumprod(weights, axis=1, out=weights)
+        top = np.zeros_like(rate)
+    else:
+        log_r = np.zeros((rate.size, states))
+        log_r[:, 1:] = np.cumsum(np.log(x[:, None] * inv[:, :-1]), axis=1)
+        top = np.where(small, 0.0, log_r.max(axis=1))
+        weights = np.exp(log_r - top[:, None])
     queue_mass = weights.sum(axis=1)
     b = _erlang_b_flat(load, n)
     with np.errstate(divide="ignore"):
         log_below = np.log1p(-b) - np.log(b) - top
     p_wait = expit(np.log(queue_mass) - log_below)
-    p_j = weights * (p_wait / queue_mass)[:, None]
-
-    served = c[:, None] / (c[:, None] + j + 1.0)
-    p_served_after_wait = (p_j * served).sum(axis=1)
+    scale = p_wait / queue_mass  # P(state n+j) = scale * weights[j]
+    served_weights = weights * inv  # times c: weight of "j ahead, then served"
+    p_served_after_wait = scale * c * served_weights.sum(axis=1)
     p_abandon = p_wait - p_served_after_wait
     answered = 1.0 - p_abandon
     nan = np.full_like(rate, np.nan)
     got = {"p_wait": p_wait, "p_abandon": p_abandon}
     with np.errstate(divide="ignore", invalid="ignore"):
         got["occupancy"] = np.where(n > 0, load * answered / n, np.nan)
-    got["queue_length"] = p_j @ j if "queue_length" in fields else nan
+    got["queue_length"] = scale * (weights @ j) if "queue_length" in fields else nan
 
     if "answered_within_target" in fields:
         # P(served and wait <= T | j ahead) = c/(c+j+1) * I_U(j+1, c+1), U = 1 - exp(-T/patience).
         with np.errstate(divide="ignore"):
             log_u = np.log(-np.expm1(-theta * target))
         tail = _nb_upper_tail(log_u, -(c + 1.0) * theta * target, c, states)
-        got["answered_within_target"] = (1.0 - p_wait) + (p_j * served * tail).sum(axis=1)
+        within = scale * c * np.einsum("ij,ij->i", served_weights, tail)
+        got["answered_within_target"] = (1.0 - p_wait) + within
     else:
         got["answered_within_target"] = nan
 
     if "asa" in fields:
         # Mean wait of a served caller with j ahead: sum_{m=1}^{j+1} 1/(n/aht + m/patience).
-        harmonic = np.cumsum(1.0 / (theta[:, None] * (c[:, None] + j + 1.0)), axis=1)
+        harmonic = np.cumsum(inv, axis=1) * patience[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
-            got["asa"] = (p_j * served * harmonic).sum(axis=1) / answered
+            got["asa"] = scale * c * np.einsum("ij,ij->i", served_weights, harmonic) / answered
     else:
         got["asa"] = nan
 
@@ -339,10 +340,10 @@ def _erlang_a_block(
         s = np.where(has_short, short, 0.0)
         with np.errstate(divide="ignore"):
             log_us = np.log(-np.expm1(-theta * s))
-        served_by_s = served * _nb_upper_tail(log_us, -(c + 1.0) * theta * s, c, states)
+        served_by_s = c[:, None] * inv * _nb_upper_tail(log_us, -(c + 1.0) * theta * s, c, states)
         reached_by_s = _nb_upper_tail(log_us, -c * theta * s, c - 1.0, states)
         short_j = 1.0 - served_by_s - np.exp(-theta * s)[:, None] * (1.0 - reached_by_s)
-        p_short = np.where(has_short, (p_j * np.clip(short_j, 0.0, 1.0)).sum(axis=1), 0.0)
+        p_short = np.where(has_short, scale * (weights * np.clip(short_j, 0.0, 1.0)).sum(axis=1), 0.0)
     got["p_short_abandon"] = p_short
     return got
 

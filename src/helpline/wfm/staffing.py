@@ -203,29 +203,16 @@ def required_agents(
     cap = search_cap(load, targets)
     if max_agents is not None:
         cap = np.minimum(cap, max_agents)
-    current = _lower_bound(load, targets, erlang_a_model)
-    answer = np.where(rate_f == 0, 0, -1).astype(np.int64)
-    active = np.flatnonzero(answer < 0)
-    width = 4
-    while active.size:
-        offsets = np.arange(width)
-        n = current[active][:, None] + offsets
-        valid = n <= cap[active][:, None]
-        rows = np.repeat(active, width)[valid.ravel()]
-        heads = n.ravel()[valid.ravel()].astype(np.float64)
-        passed = _evaluate(rows, heads, rate_f, aht_f, pat_f, targets, erlang_a_model)
-        ok = np.zeros(n.shape, dtype=bool)
-        ok[valid] = passed
-        found = ok.any(axis=1)
-        first = np.argmax(ok, axis=1)
-        answer[active[found]] = current[active][found] + first[found]
-        current[active] += width
-        still = active[~found]
-        exhausted = still[current[still] > cap[still]]
-        if exhausted.size:
-            _report_exhausted(exhausted, rate_f, aht_f, pat_f, cap, targets, erlang_a_model)
-        active = still
-        width = min(width * 2, 32)
+    start = _lower_bound(load, targets, erlang_a_model)
+    busy = np.flatnonzero(rate_f > 0)
+    columns = (rate_f, aht_f, pat_f)
+    cheap = frozenset({"abandon", "occupancy"})
+    if erlang_a_model and (targets.max_abandon is not None or targets.max_occupancy is not None):
+        # No count below the first that meets the cheap targets can meet them all, so a scan of
+        # the cheap targets alone moves the start up before the service-level sums are needed.
+        start[busy] = _scan(busy, start[busy], cap, columns, targets, erlang_a_model, cheap, 8)
+    answer = np.zeros(rate_f.size, dtype=np.int64)
+    answer[busy] = _scan(busy, start[busy], cap, columns, targets, erlang_a_model, _ALL_CHECKS, 2)
 
     agents = answer.reshape(shape)
     if erlang_a_model:
@@ -241,6 +228,39 @@ def required_agents(
     )
 
 
+def _scan(
+    rows: IntArray,
+    start: IntArray,
+    cap: IntArray,
+    columns: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
+    targets: Targets,
+    erlang_a_model: bool,
+    checks: frozenset[str],
+    width: int,
+) -> IntArray:
+    """For each row, the first head count from ``start`` up that passes ``checks``."""
+    answer = np.full(rows.size, -1, dtype=np.int64)
+    current = start.astype(np.int64).copy()
+    active = np.arange(rows.size)
+    while active.size:
+        n = current[active][:, None] + np.arange(width)
+        valid = n <= cap[rows[active]][:, None]
+        pick = np.repeat(rows[active], width)[valid.ravel()]
+        heads = n.ravel()[valid.ravel()].astype(np.float64)
+        ok = np.zeros(n.shape, dtype=bool)
+        ok[valid] = _evaluate(pick, heads, *columns, targets, erlang_a_model, checks)
+        found = ok.any(axis=1)
+        answer[active[found]] = current[active[found]] + np.argmax(ok[found], axis=1)
+        current[active] += width
+        still = active[~found]
+        exhausted = still[current[still] > cap[rows[still]]]
+        if exhausted.size:
+            _report_exhausted(rows[exhausted], *columns, cap, targets, erlang_a_model)
+        active = still
+        width = min(width * 2, 32)
+    return answer
+
+
 def _evaluate(
     rows: IntArray,
     heads: NDArray[np.float64],
@@ -249,28 +269,29 @@ def _evaluate(
     patience: NDArray[np.float64],
     targets: Targets,
     erlang_a_model: bool,
+    checks: frozenset[str],
 ) -> NDArray[np.bool_]:
     t = np.full(rows.size, targets.target_time)
     if not erlang_a_model:
-        return _meets(erlang_c(rate[rows], aht[rows], heads, t), targets, _ALL_CHECKS)
+        return _meets(erlang_c(rate[rows], aht[rows], heads, t), targets, checks)
     s = np.full(rows.size, targets.short_abandon)
     short = targets.short_abandon > 0
     # Abandonment and occupancy come cheaply from the state probabilities; the service level
     # and ASA sums are computed only for head counts that pass those.
     cheap = {"p_short_abandon"} if short else set()
     first = erlang_a(rate[rows], aht[rows], patience[rows], heads, t, s, fields=cheap)
-    ok = _meets(first, targets, frozenset({"abandon", "occupancy"}))
+    ok = _meets(first, targets, checks & {"abandon", "occupancy"})
     dear: set[str] = set()
-    if targets.service_level is not None:
+    if "service_level" in checks and targets.service_level is not None:
         dear.add("answered_within_target")
-    if targets.max_asa is not None:
+    if "asa" in checks and targets.max_asa is not None:
         dear.add("asa")
     if not dear or not np.any(ok):
         return ok
     keep = np.flatnonzero(ok)
     sub = rows[keep]
     second = erlang_a(rate[sub], aht[sub], patience[sub], heads[keep], t[keep], s[keep], fields=cheap | dear)
-    ok[keep] = _meets(second, targets, frozenset({"service_level", "asa"}))
+    ok[keep] = _meets(second, targets, checks & {"service_level", "asa"})
     return ok
 
 
