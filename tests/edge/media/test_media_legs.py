@@ -58,6 +58,7 @@ async def test_bridged_legs_carry_audio_both_ways_in_each_legs_own_numbering(
     to_agent = await agent.wait_for_packets(10)
     to_caller = await caller.wait_for_packets(10)
     assert (a.stats.rx_packets, b.stats.rx_packets) == (10, 10)
+    assert a.reception is not None and (a.reception.ssrc, a.reception.lost) == (caller.ssrc, 0)
     assert (len(to_agent), len(to_caller)) == (10, 10)
     # Each far end sees the leg's SSRC and payload type, continuous numbering, the source's pacing.
     assert {r.packet.ssrc for r in to_caller} == {a.ssrc} and {r.packet.payload_type for r in to_caller} == {

@@ -33,6 +33,7 @@ from helpline.protocols.rtp.arith import seq_diff, ts_diff
 from helpline.protocols.rtp.g711 import G711, ulaw_decode
 from helpline.protocols.rtp.packet import RtpError, build_header, read_header
 from helpline.protocols.rtp.rfc4733 import DtmfDetector, TelephoneEventError, dtmf_frames
+from helpline.protocols.rtp.stats import ReceptionStats
 
 if TYPE_CHECKING:
     from helpline.edge.media.engine import MediaEngine
@@ -138,6 +139,7 @@ class RtpLeg(asyncio.DatagramProtocol):
         self._relay_seq_offset = 0
         self._relay_ts_offset = 0
         self.recorder: CallRecorder | None = None
+        self.reception: ReceptionStats | None = None  # loss and jitter of the current source
         # No-media watchdog.
         self.last_rx: float = loop.time()
         self._media_timeout: float | None = None
@@ -200,6 +202,10 @@ class RtpLeg(asyncio.DatagramProtocol):
         self._timed_out = False
         if pt == self.codec.payload_type:
             self.stats.rx_packets += 1
+            reception = self.reception
+            if reception is None or reception.ssrc != ssrc:
+                reception = self.reception = ReceptionStats(ssrc)
+            reception.on_packet(seq, ts, now)
             payload = data[start:end]
             peer = self.peer
             if peer is not None:
