@@ -262,3 +262,13 @@ def test_erlang_a_with_a_long_queue_in_log_space() -> None:
     assert float(alone.queue_length) == pytest.approx(queue, rel=1e-9)
     assert float(alone.p_wait) == pytest.approx(1 - weights[0] / total, rel=1e-12)
     assert float(alone.p_abandon) == pytest.approx(queue / patience / rate, rel=1e-9)
+
+
+def test_erlang_a_can_skip_sums_it_is_not_asked_for() -> None:
+    full = erlang_a(0.2, 300.0, 180.0, [55, 60], target=20.0)
+    some = erlang_a(0.2, 300.0, 180.0, [55, 60], target=20.0, fields={"answered_within_target"})
+    np.testing.assert_array_equal(some.p_abandon, full.p_abandon)
+    np.testing.assert_array_equal(some.service_level, full.service_level)
+    assert np.all(np.isnan(some.asa)) and np.all(np.isnan(some.queue_length))
+    with pytest.raises(ValueError, match="unknown Erlang A fields: speed"):
+        erlang_a(0.2, 300.0, 180.0, 55, fields={"speed"})

@@ -156,3 +156,11 @@ def test_the_search_stops_at_its_cap_and_says_so() -> None:
 def test_bad_shrinkage_is_refused() -> None:
     with pytest.raises(StaffingError, match="shrinkage"):
         required_agents(0.1, 100.0, Targets(service_level=0.8), shrinkage=1.0)
+
+
+def test_callers_who_never_give_up_need_more_agents_than_erlangs() -> None:
+    # Occupancy 100 % allowed: only stability keeps the count above the load of 10 erlangs.
+    s = required_agents([100 / 1800, 100 / 1800], 180, Targets(max_occupancy=1.0))
+    assert s.agents.tolist() == [11, 11]
+    a = required_agents(100 / 1800, 180, Targets(max_abandon=0.5), patience=np.inf)
+    assert int(a.agents) == 11

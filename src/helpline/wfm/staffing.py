@@ -6,7 +6,8 @@ all targets, so the answer ``n`` is truly the smallest (``n - 1`` and every coun
 least one target). The lower bounds come from capacity alone: ``n`` agents answer at most ``n``
 erlangs, so with Erlang A a service level ``x`` needs ``n >= x * load`` and an abandonment rate
 ``p`` needs ``n >= (1 - p) * load`` (both without short abandons); an occupancy ``o`` needs
-``n >= load / o`` with Erlang C, which also needs ``n > load`` to be stable at all. Many intervals
+``n >= load / o`` with Erlang C, which also needs ``n > load`` to be stable at all (as does
+Erlang A for callers with infinite patience). Many intervals
 are searched together, a few head counts at a time, in vectorised calls.
 
 Erlang A and the ASA target alone can give a surprisingly small head count: when callers give up
@@ -272,15 +273,18 @@ def _evaluate(
     checks: frozenset[str],
 ) -> NDArray[np.bool_]:
     t = np.full(rows.size, targets.target_time)
+    # Callers who never give up need more agents than erlangs, or the queue grows for ever
+    # (which no target about abandonment or occupancy would notice).
+    stable = (heads > rate[rows] * aht[rows]) | np.isfinite(patience[rows])
     if not erlang_a_model:
-        return _meets(erlang_c(rate[rows], aht[rows], heads, t), targets, checks)
+        return stable & _meets(erlang_c(rate[rows], aht[rows], heads, t), targets, checks)
     s = np.full(rows.size, targets.short_abandon)
     short = targets.short_abandon > 0
     # Abandonment and occupancy come cheaply from the state probabilities; the service level
     # and ASA sums are computed only for head counts that pass those.
     cheap = {"p_short_abandon"} if short else set()
     first = erlang_a(rate[rows], aht[rows], patience[rows], heads, t, s, fields=cheap)
-    ok = _meets(first, targets, checks & {"abandon", "occupancy"})
+    ok = stable & _meets(first, targets, checks & {"abandon", "occupancy"})
     dear: set[str] = set()
     if "service_level" in checks and targets.service_level is not None:
         dear.add("answered_within_target")

@@ -240,6 +240,11 @@ def staff_command(
             raise _fail("--rate needs --aht")
         assert rate is not None
         loads = [IntervalLoad(start="", rate=rate, aht=aht, patience=patience, line=0)]
+    if model is Model.c and (max_abandon is not None or short_abandon > 0):
+        Console(stderr=True).print(
+            "note: with --model c nobody abandons, so --max-abandon and --short-abandon change nothing",
+            highlight=False,
+        )
     targets = _targets(sl, target, max_asa, max_abandon, max_occupancy, short_abandon)
     rates = np.array([load.rate for load in loads])
     ahts = np.array([load.aht for load in loads])
