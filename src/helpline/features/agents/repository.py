@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -98,6 +99,27 @@ async def save_agent(
                 for i, q in enumerate(queues)
             ],
         )
+
+
+async def insert_agents(
+    session: AsyncSession, tenant_id: str, agents: Sequence[tuple[int, AgentConfig]]
+) -> None:
+    """Insert new agents at the given positions, a few statements for the lot."""
+    rows, skill_rows, queue_rows = [], [], []
+    for position, agent in agents:
+        values, skills, queues = _values(agent)
+        rows.append({"tenant_id": tenant_id, "id": agent.id, "position": position, **values})
+        skill_rows += [
+            {"tenant_id": tenant_id, "agent_id": agent.id, "skill_id": s, "proficiency": p, "position": i}
+            for i, (s, p) in enumerate(skills.items())
+        ]
+        queue_rows += [
+            {"tenant_id": tenant_id, "agent_id": agent.id, "queue_id": q, "rank": i}
+            for i, q in enumerate(queues)
+        ]
+    for table, batch in ((AgentRow, rows), (AgentSkillRow, skill_rows), (AgentQueueRow, queue_rows)):
+        if batch:
+            await session.execute(insert(table), batch)
 
 
 async def delete_agent(session: AsyncSession, tenant_id: str, agent_id: str) -> None:

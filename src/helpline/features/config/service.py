@@ -118,9 +118,12 @@ async def do_apply_tenant_config(
     changes += _list_changes("skill", old.skills, config.skills)
 
     old_queues = {q.id: (i, q) for i, q in enumerate(old.queues)}
+    new_queue_rows = []
     for i, queue in enumerate(config.queues):
         before = old_queues.get(queue.id)
-        if before is None or before != (i, queue):
+        if before is None:
+            new_queue_rows.append((i, queue))
+        elif before != (i, queue):
             await queues.save_queue(session, tenant_id, queue, position=i)
         if before is None or before[1] != queue:
             changes.append(
@@ -131,16 +134,21 @@ async def do_apply_tenant_config(
                     queue_to_doc(queue),
                 )
             )
+    await queues.insert_queues(session, tenant_id, new_queue_rows)
 
     old_agents = {a.id: (i, a) for i, a in enumerate(old.agents)}
+    new_agent_rows = []
     for i, agent in enumerate(config.agents):
         was = old_agents.get(agent.id)
-        if was is None or was != (i, agent):
+        if was is None:
+            new_agent_rows.append((i, agent))
+        elif was != (i, agent):
             await agents.save_agent(session, tenant_id, agent, position=i)
         if was is None or was[1] != agent:
             changes.append(
                 Change("agent", agent.id, None if was is None else agent_to_doc(was[1]), agent_to_doc(agent))
             )
+    await agents.insert_agents(session, tenant_id, new_agent_rows)
 
     # Removals last, once nothing refers to what goes.
     new_agents = {a.id for a in config.agents}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -103,6 +104,23 @@ async def save_queue(
                 for i, (s, p) in enumerate(skills.items())
             ],
         )
+
+
+async def insert_queues(
+    session: AsyncSession, tenant_id: str, queues: Sequence[tuple[int, QueueConfig]]
+) -> None:
+    """Insert new queues at the given positions, a few statements for the lot."""
+    rows, skill_rows = [], []
+    for position, queue in queues:
+        values, skills = _values(queue)
+        rows.append({"tenant_id": tenant_id, "id": queue.id, "position": position, **values})
+        skill_rows += [
+            {"tenant_id": tenant_id, "queue_id": queue.id, "skill_id": s, "min_proficiency": p, "position": i}
+            for i, (s, p) in enumerate(skills.items())
+        ]
+    for table, batch in ((QueueRow, rows), (QueueSkillRow, skill_rows)):
+        if batch:
+            await session.execute(insert(table), batch)
 
 
 async def delete_queue(session: AsyncSession, tenant_id: str, queue_id: str) -> None:
