@@ -7,7 +7,8 @@ back in seconds; with calls per 30 minutes and AHT in 30-minute units, in 30-min
 Every function broadcasts its array arguments against each other, so the metrics of many intervals
 (or of one interval at many head counts) come from one call. Nothing here uses factorials: Erlang B
 comes from the regularised incomplete gamma function (or its stable recursion where that function
-underflows), and the Erlang A state probabilities are built from cumulative sums of logarithms.
+underflows), and the Erlang A state probabilities are running products of birth/death ratios
+(cumulative sums of logarithms where the products would overflow).
 
 Erlang A is computed exactly on the birth–death chain of the number of contacts in the system,
 truncated where the remaining tail mass is below ~1e-12 of the queue's mass. A caller who arrives
@@ -45,8 +46,8 @@ from scipy.special import expit, gammaincc, gammaln
 
 FloatArray = NDArray[np.float64]
 
-#: The truncation of the Erlang A chain keeps every state whose probability relative to the
-#: queue's largest one is above this.
+#: The Erlang A chain is cut where the probability of all states beyond is below this fraction
+#: of the most likely queue state's.
 TAIL_MASS = 1e-12
 #: Beyond this many queue states per evaluation the exact Erlang A computation refuses.
 MAX_QUEUE_STATES = 2_000_000
