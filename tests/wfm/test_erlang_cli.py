@@ -185,3 +185,35 @@ def test_erlang_a_intervals_take_patience_from_the_file(tmp_path: Path) -> None:
     )
     assert code == 0, out
     assert [r["patience"] for r in json.loads(out)["intervals"]] == [100.0, 60.0]
+
+
+def test_staff_reads_the_forecast_csv_with_several_queues(tmp_path: Path) -> None:
+    # The layout `helpline wfm forecast` writes: rate in calls per second, AHT in seconds.
+    src = tmp_path / "forecast.csv"
+    src.write_text(
+        "interval_start,queue,arrivals,rate,aht\n"
+        "2026-03-02T08:00:00,sales,45.000,0.05,240\n"
+        "2026-03-02T08:00:00,support,90.000,0.1,300\n"
+        "2026-03-02T08:15:00,sales,54.000,0.06,240\n"
+        "2026-03-02T08:15:00,support,72.000,0.08,300\n"
+    )
+    req, chart = tmp_path / "required.csv", tmp_path / "staff.svg"
+    code, out = run(
+        "wfm",
+        "staff",
+        "--intervals",
+        str(src),
+        "--sl",
+        "0.8",
+        "--out",
+        str(req),
+        "--chart",
+        str(chart),
+        "--json",
+    )
+    assert code == 0, out
+    rows = json.loads(out)["intervals"]
+    assert [r["queue"] for r in rows] == ["sales", "support", "sales", "support"]
+    required = load_requirements(req)
+    assert {(r.skill, r.required) for r in required} == {(r["queue"], r["scheduled"]) for r in rows}
+    assert chart.stat().st_size > 0
