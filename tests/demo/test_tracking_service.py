@@ -40,3 +40,14 @@ async def test_two_services_cannot_share_a_port() -> None:
     async with TrackingService() as service:
         with pytest.raises(OSError):
             await TrackingService(service.port or 0).start()
+
+
+async def test_claims_are_opened_with_a_priority_by_weight() -> None:
+    async with TrackingService() as service, httpx.AsyncClient(base_url=service.url) as client:
+        heavy = await client.post("/claims", json={"tracking_number": "4567890123", "caller": "+31"})
+        assert (heavy.status_code, heavy.json()) == (201, {"claim_id": "CL-1123", "priority": 5, "skill": "claims:3"})
+        light = await client.post("/claims", json={"tracking_number": "1234567890"})
+        assert light.json() == {"claim_id": "CL-2890", "priority": 1, "skill": "claims:1"}
+        assert (await client.post("/claims", json={"tracking_number": "1111111111"})).status_code == 404
+        assert (await client.post("/claims", content=b"not json")).status_code == 400
+        assert (await client.get("/claims")).status_code == 405

@@ -6,7 +6,10 @@
      "status_text": "on its way to the Utrecht depot",
      "parcel": {"eta": "Tuesday 24 November", "depot": "Utrecht", "weight_kg": 2.4}}
 
-404 for an unknown number, 400 for one that is not 10 digits. Two parcels show the IVR's
+404 for an unknown number, 400 for one that is not 10 digits. ``POST /claims`` with
+``{"tracking_number": ..., "caller": ...}`` opens a damage claim and answers
+``{"claim_id": "CL-7890", "priority": 5, "skill": "claims:3"}`` (heavy parcels get a higher
+priority and a more experienced claims agent). Two parcels show the IVR's
 fallback path: one makes the service fail with 503, one answers only after a delay (longer
 than the flow's lookup timeout).
 
@@ -89,10 +92,32 @@ def create_app(parcels: Mapping[str, Mapping[str, Any]] | None = None) -> Starle
         body = {k: v for k, v in found.items() if k not in ("fail", "delay_s")}
         return JSONResponse({"number": number, **body})
 
+    claims: list[str] = []
+
+    async def open_claim(request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "the body is not JSON"}, 400)
+        number = str(body.get("tracking_number", "")) if isinstance(body, dict) else ""
+        found = known.get(number)
+        if found is None or "fail" in found:
+            return JSONResponse({"error": "unknown parcel", "number": number}, 404)
+        heavy = float(found.get("parcel", {}).get("weight_kg", 0)) >= 10
+        claims.append(number)
+        claim_id = f"CL-{len(claims)}{number[-3:]}"
+        return JSONResponse(
+            {"claim_id": claim_id, "priority": 5 if heavy else 1, "skill": "claims:3" if heavy else "claims:1"}, 201
+        )
+
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True, "parcels": len(known)})
 
-    return Starlette(routes=[Route("/parcels/{number}", parcel), Route("/health", health)])
+    return Starlette(routes=[
+        Route("/parcels/{number}", parcel),
+        Route("/claims", open_claim, methods=["POST"]),
+        Route("/health", health),
+    ])
 
 
 class _Server(uvicorn.Server):

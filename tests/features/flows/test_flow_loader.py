@@ -356,3 +356,9 @@ nodes:
     flow = parse_flow(text.replace(", 2026-13-01", "")).flow
     (hours,) = flow.schedules["s"].hours
     assert (hours.weekdays, hours.opens.isoformat(), hours.closes.isoformat()) == ((6, 7), "09:30:00", "17:00:00")
+
+
+def test_every_example_flow_loads_clean() -> None:
+    flows = load_flows(PARCELO.parent, known_queues={"tracking", "billing", "claims"})
+    assert sorted(flows) == ["parcelo", "parcelo-claims"]
+    assert all(loaded.warnings == () for loaded in flows.values())

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from helpline.core.config import OpenHours, SkillRequirement
+from helpline.core.hours import Schedule
 from helpline.core.ivr import (
     CallerHungUp,
     DigitReceived,
@@ -266,3 +268,49 @@ async def test_caller_hangs_up_while_hearing_the_status(
     assert isinstance(status, Play)
     assert await me.runner.feed(CallerHungUp()) == []
     assert me.runner.interpreter.end_reason == "caller hung up"
+
+
+CLAIMS = Path(__file__).parents[3] / "examples" / "flows" / "parcelo_claims.yaml"
+
+
+def claims_caller(client: httpx.AsyncClient, tracking_url: str, **kwargs: object) -> Caller:
+    loaded = load_flow(CLAIMS, known_queues=QUEUES, constants={"tracking_url": tracking_url})
+    assert loaded.warnings == ()
+    clock = ManualClock(MONDAY_MORNING)
+    interpreter = FlowInterpreter(loaded.flow, variables={"caller": "+31201234567"}, **kwargs)  # type: ignore[arg-type]
+    return Caller(FlowRunner(interpreter, client, clock), clock)
+
+
+async def test_claims_line_posts_a_claim_and_queues_by_its_priority_and_skill(
+    service: TrackingService, client: httpx.AsyncClient
+) -> None:
+    me = claims_caller(client, service.url)
+    await me.listen(only(await me.call()))
+    confirm = only(await me.press("4567890123"))
+    assert me.heard[-1] == "Your claim number is C L - 1 1 2 3. Please hold for a claims agent."
+    (request, result), = me.runner.lookups
+    assert (request.method, request.json_body) == (
+        "POST", {"tracking_number": "4567890123", "caller": "+31201234567", "source": "ivr"}
+    )
+    assert result.status == 201
+    assert await me.listen(confirm) == [ToQueue(
+        "claims", 5, (SkillRequirement("claims", 3),),
+        {"tracking_number": "4567890123", "claim_id": "CL-1123", "claim_source": "ivr"},
+    )]
+
+
+async def test_claims_line_follows_the_claims_queue_hours(client: httpx.AsyncClient) -> None:
+    nights_only = Schedule("Europe/Amsterdam", (OpenHours((1, 2, 3, 4, 5), time(20), time(6)),))
+    me = claims_caller(client, "http://127.0.0.1:9", queue_schedules={"claims": nights_only})
+    greeting = only(await me.call())
+    assert await me.listen(greeting) == [RecordVoicemail(90, True, "claims", {"caller": "+31201234567"})]
+
+
+async def test_claims_line_without_a_claim_still_reaches_the_claims_queue(
+    service: TrackingService, client: httpx.AsyncClient
+) -> None:
+    me = claims_caller(client, service.url)
+    await me.listen(only(await me.call()))
+    assert await me.press("1111111111") == [
+        ToQueue("claims", 0, (), {"tracking_number": "1111111111", "claim_source": "ivr"})
+    ]
