@@ -231,3 +231,14 @@ async def test_engine_raises_when_ports_run_out_and_skips_ports_others_hold(unti
     finally:
         held.close()
         await engine.close()
+
+
+async def test_engine_takes_its_port_range_from_the_settings() -> None:
+    from helpline.settings import Settings
+
+    settings = Settings(sip={"host": "127.0.0.1", "rtp_port_min": 61001, "rtp_port_max": 61010})
+    engine = MediaEngine.from_settings(settings)
+    try:
+        assert (engine.ports.port_min, engine.ports.port_max, engine.ports.capacity) == (61001, 61010, 4)
+    finally:
+        await engine.close()
