@@ -271,3 +271,20 @@ def test_an_exported_configuration_reads_back_equal() -> None:
     other = dataclasses.replace(tenant, id="copy", name="Copy: with a colon")
     assert parse_config(dump_tenants([tenant])).tenants == (tenant,)
     assert parse_config(dump_tenants([tenant, other])).tenants == (tenant, other)
+
+
+def test_shared_defaults_by_yaml_merge_keys_are_blamed_where_written() -> None:
+    text = BASE.replace(
+        "queues:\n",
+        "x-defaults: &defaults {offer_timeout_s: -1, wrap_up_s: 5}\nqueues:\n",
+    ).replace("  - id: sales\n", "  - id: sales\n    <<: *defaults\n")
+    text = text.replace("    offer_timeout_s: 10\n", "")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, source="t.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "t.yaml:3: queues[0].offer_timeout_s: must be ≥ 0 (got -1)"
+    ]
+    assert (
+        parse_config(text.replace("offer_timeout_s: -1", "offer_timeout_s: 7")).tenants[0].queues[0].wrap_up_s
+        == 5.0
+    )

@@ -1,7 +1,8 @@
 """Load tenants' configuration from YAML, refusing it whole with every problem located.
 
-A file holds one tenant (its fields at the top) or several (a list under ``tenants:``). Each
-problem names the file, the line and the field::
+A file holds one tenant (its fields at the top) or several (a list under ``tenants:``); keys
+starting with ``x-`` are skipped, so they can hold anchors to reuse (``x-hours: &hours ...``).
+Each problem names the file, the line and the field::
 
     examples/demo.yaml:42: queues[2].offer_timeout_s: must be ≥ 0 (got -5)
 
@@ -118,7 +119,7 @@ def _tenant_entries(data: Any, report: Any) -> list[tuple[Path, Any]]:
         return []
     if "tenants" not in data:
         return [((), data)]
-    for key in data:
+    for key in _without_scratch(data):
         if key != "tenants":
             report([Problem((key,), "unknown field: a file with tenants: holds nothing else")])
     if not isinstance(data["tenants"], list) or not data["tenants"]:
@@ -127,7 +128,15 @@ def _tenant_entries(data: Any, report: Any) -> list[tuple[Path, Any]]:
     return [(("tenants", i), raw) for i, raw in enumerate(data["tenants"])]
 
 
+def _without_scratch(raw: Any) -> Any:
+    # Keys starting with "x-" hold YAML anchors for reuse (as in docker-compose) and are skipped.
+    if isinstance(raw, dict):
+        return {k: v for k, v in raw.items() if not (isinstance(k, str) and k.startswith("x-"))}
+    return raw
+
+
 def _load_tenant(raw: Any, prefix: Path) -> tuple[TenantConfig | None, dict[str, Any], list[Problem]]:
+    raw = _without_scratch(raw)
     doc, problems, tenant_partial = validate_partially(TenantDoc, raw, prefix)
     raw = raw if isinstance(raw, dict) else {}
     raw_skills = raw.get("skills") if isinstance(raw.get("skills"), list) else []
