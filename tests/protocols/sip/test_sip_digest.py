@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from sip_fixtures import fixture_bytes
 
@@ -89,7 +91,7 @@ def _wire(msg: Request | Response) -> Request | Response:
 
 
 def test_register_flow_through_a_real_challenge() -> None:
-    server = DigestServer(SECRET, "helpline")
+    server = DigestServer(SECRET, "helpline", algorithms=("SHA-256", "MD5"))
     client = DigestClient("agent", PASSWORDS["agent"])
     flow = client.auth_flow(_register())
     first = next(flow)
@@ -110,7 +112,7 @@ def test_register_flow_through_a_real_challenge() -> None:
 
 
 def test_stale_nonce_gets_one_silent_retry() -> None:
-    server = DigestServer(SECRET, "helpline", nonce_lifetime=60)
+    server = DigestServer(SECRET, "helpline", nonce_lifetime=60, algorithms=("SHA-256", "MD5"))
     client = DigestClient("agent", PASSWORDS["agent"])
     flow = client.auth_flow(_register())
     req = next(flow)
@@ -162,3 +164,21 @@ def test_md5_only_server_and_proxy_challenge() -> None:
     assert server.verify(retry, PASSWORDS.get, 1.0, proxy=True).status is AuthStatus.OK
     with pytest.raises(ValueError):
         DigestServer(b"short", "r")
+
+
+def test_real_baresip_credentials_verify() -> None:
+    """A REGISTER baresip 1.0 sent after our 401 (captured), checked at the nonce's issue time."""
+    first = parse_message(fixture_bytes("baresip_captured_register.sip"))
+    retry = parse_message(fixture_bytes("baresip_captured_register_auth.sip"))
+    assert isinstance(first, Request) and isinstance(retry, Request)
+    assert retry.cseq.seq == first.cseq.seq + 1 and retry.call_id == first.call_id
+    creds = Credentials.parse(retry.headers.get("Authorization") or "")
+    assert (creds.algorithm, creds.qop, creds.nc) == ("MD5", "auth", "00000001")
+    server = DigestServer(SECRET, "helpline")
+    issued = float(int.from_bytes(base64.urlsafe_b64decode(creds.nonce + "=")[:8], "big"))
+    assert server.check_nonce(creds.nonce, issued) is NonceState.VALID
+    assert server.verify(first, PASSWORDS.get, issued).status is AuthStatus.MISSING
+    result = server.verify(retry, PASSWORDS.get, issued + 1)
+    assert result.status is AuthStatus.OK and result.username == "agent"
+    assert server.verify(retry, PASSWORDS.get, issued + 301).status is AuthStatus.STALE
+    assert server.verify(retry, {"agent": "other"}.get, issued).status is AuthStatus.FAILED
