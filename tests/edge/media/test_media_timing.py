@@ -124,3 +124,26 @@ def test_flushing_writes_as_the_call_goes_and_very_late_audio_is_counted(tmp_pat
     assert rec.late_samples == 160
     rec.close(now=1.0)
     assert rec.closed and len(read(tmp_path / "r.wav")) == 8000
+
+
+def test_packets_held_up_by_a_stall_keep_their_place(tmp_path: Path) -> None:
+    rec = CallRecorder(tmp_path / "r.wav", start=0.0)
+    for i in range(5):
+        rec.add(CALLER, 3, 160 * i, frame(1), now=0.02 * (i + 1))
+    for i in range(5, 20):  # the loop was busy for 300 ms: these all arrive at once
+        rec.add(CALLER, 3, 160 * i, frame(2), now=0.4)
+    rec.add(CALLER, 3, 160 * 20, frame(3), now=0.42)  # on time again
+    rec.close(now=0.8)
+    left = read(tmp_path / "r.wav")[:, 0]
+    assert (left[:800] == 1).all() and (left[800:3200] == 2).all() and (left[3200:3360] == 3).all()
+    assert not left[3360:].any()
+
+
+def test_a_late_anchor_is_corrected_by_the_packets_after_it(tmp_path: Path) -> None:
+    rec = CallRecorder(tmp_path / "r.wav", start=0.0)
+    rec.add(AGENT, 3, 0, frame(1), now=0.32)  # its first packet was held up 300 ms
+    for i in range(1, 5):
+        rec.add(AGENT, 3, 160 * i, frame(1), now=0.02 * (i + 1))
+    rec.close(now=0.5)
+    right = read(tmp_path / "r.wav")[:, 1]
+    assert (right[160:800] == 1).all()  # the later packets sit where they were sent

@@ -7,11 +7,12 @@ The two directions arrive as independent packet streams with gaps (silence suppr
 loss), so each packet is placed on one timeline by time, not appended: a stream is anchored
 the first time its SSRC is seen (its arrival time on the recording's clock) and later packets
 go at the anchor plus their RTP timestamp distance, which follows the sender's clock without
-network jitter. When that position and the arrival time disagree by more than ``max_skew`` (a
-new talk spurt after a long pause, a sender whose clock drifts, a timestamp jump) the stream is
-anchored again. Gaps are silence, so both channels stay aligned with the call's wall-clock
-time. Everything older than ``delay`` is written out at each flush and dropped from memory;
-a packet that arrives later than that loses its late part.
+network jitter or a busy loop's delays. The stream is anchored again when that position runs
+ahead of the arrival time by more than ``max_ahead`` (the anchor packet itself came late, or
+the sender's timestamps jumped) or behind it by more than ``max_behind`` (a sender whose
+timestamps stood still, a clock that drifts). Gaps are silence, so both channels stay aligned
+with the call's wall-clock time. Everything older than ``delay`` is written out at each flush
+and dropped from memory; a packet that arrives later than that loses its late part.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ CALLER, AGENT = 0, 1  # left, right
 
 class CallRecorder:
     def __init__(
-        self, path: Path, *, start: float, delay: float = 0.2, max_skew: float = 0.25, flush_every: int = 25
+        self,
+        path: Path,
+        *,
+        start: float,
+        delay: float = 0.5,
+        max_ahead: float = 0.1,
+        max_behind: float = 1.0,
+        flush_every: int = 25,
     ) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,7 +48,8 @@ class CallRecorder:
         self._wav.setframerate(SAMPLE_RATE)
         self._start = start
         self._delay = round(delay * SAMPLE_RATE)
-        self._max_skew = round(max_skew * SAMPLE_RATE)
+        self._max_ahead = round(max_ahead * SAMPLE_RATE)
+        self._max_behind = round(max_behind * SAMPLE_RATE)
         self._flush_every = flush_every
         self._ticks = 0
         self._written = 0  # frames already in the file
@@ -64,7 +73,7 @@ class CallRecorder:
         position = by_arrival
         if anchor is not None and anchor[0] == ssrc:
             position = anchor[2] + ts_diff(timestamp, anchor[1])
-            if abs(position - by_arrival) > self._max_skew:
+            if not -self._max_behind <= position - by_arrival <= self._max_ahead:
                 position = by_arrival
                 self._anchors[channel] = (ssrc, timestamp, position)
         else:
