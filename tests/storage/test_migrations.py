@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helpline.storage.engine import create_engine
-from helpline.storage.migrate import current_revision, head_revision, migrate, upgrade
+from helpline.storage.migrate import current_revision, downgrade, head_revision, migrate, upgrade
 from helpline.storage.schema import metadata
 
 
@@ -60,3 +60,17 @@ async def test_upgrade_takes_a_url_too(tmp_path: Path) -> None:
         assert await current_revision(engine) == head_revision()
     finally:
         await engine.dispose()
+
+
+async def test_downgrading_to_base_removes_every_table_and_upgrading_restores_them(
+    db_engine: AsyncEngine,
+) -> None:
+    async def tables() -> set[str]:
+        async with db_engine.connect() as conn:
+            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+    await downgrade(db_engine, "base")
+    assert await current_revision(db_engine) is None
+    assert not set(metadata.tables) & await tables()
+    await upgrade(db_engine)
+    assert set(metadata.tables) <= await tables()

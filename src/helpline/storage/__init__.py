@@ -2,7 +2,7 @@
 
 from helpline.storage.engine import create_engine
 from helpline.storage.event_log import EventLog, EventRecord, append_events
-from helpline.storage.migrate import current_revision, head_revision, migrate, upgrade
+from helpline.storage.migrate import current_revision, downgrade, head_revision, migrate, upgrade
 from helpline.storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "append_events",
     "create_engine",
     "current_revision",
+    "downgrade",
     "head_revision",
     "migrate",
     "upgrade",

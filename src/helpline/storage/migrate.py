@@ -54,6 +54,20 @@ def _upgrade_sync(connection: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Take the schema back to ``revision`` ("base" removes every table): for rolling back a release."""
+    async with engine.execution_options(**WRITE_OPTIONS).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        await conn.run_sync(_downgrade_sync, revision)
+
+
+def _downgrade_sync(connection: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.downgrade(cfg, revision)
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
     """The revision the database is at, None when it was never migrated."""
     async with engine.connect() as conn:
