@@ -12,16 +12,19 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from helpline.wfm.erlang import QueueMetrics, erlang_a, erlang_c
 from helpline.wfm.intervals import IntervalFileError, IntervalLoad, read_intervals
-from helpline.wfm.staffing import StaffingError, Targets, required_agents
+
+if TYPE_CHECKING:
+    from helpline.wfm.erlang import QueueMetrics
+    from helpline.wfm.staffing import Targets
+
+# numpy, scipy and the Erlang code load inside the commands so that `helpline --help` stays fast.
 
 SHOWN = ("p_wait", "p_abandon", "service_level", "asa", "occupancy")
 
@@ -106,6 +109,8 @@ def erlang_command(
     as_json: JsonOption = False,
 ) -> None:
     """Queue metrics for a number of agents: P(wait), P(abandon), service level, ASA, occupancy."""
+    from helpline.wfm.erlang import erlang_a, erlang_c
+
     _check_model(model, patience)
     if not aht > 0:
         raise _fail("--aht must be > 0")
@@ -156,6 +161,8 @@ def _targets(
     max_occupancy: float | None,
     short_abandon: float,
 ) -> Targets:
+    from helpline.wfm.staffing import Targets
+
     return Targets(
         service_level=sl,
         target_time=target,
@@ -223,6 +230,10 @@ def staff_command(
 
     agents are needed on the phones; scheduled adds shrinkage: ceil(agents / (1 - shrinkage)).
     """
+    import numpy as np
+
+    from helpline.wfm.staffing import StaffingError, required_agents
+
     _check_model(model, patience, from_file=intervals is not None)
     if (rate is None) == (intervals is None):
         raise _fail("give either --rate (one load) or --intervals FILE.csv (one load per row)")
