@@ -34,7 +34,9 @@ from helpline.storage.migrate import upgrade
 log = logging.getLogger(__name__)
 
 CORE_KINDS = frozenset(cls.KIND for cls in EVENT_TYPES)
-DEMO_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "demo.yaml"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DEMO_CONFIG = EXAMPLES / "demo.yaml"
+DEMO_FLOWS = EXAMPLES / "flows"
 
 
 class CoreCodec:

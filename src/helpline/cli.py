@@ -10,12 +10,14 @@ import typer
 from rich.console import Console
 
 from helpline.bench.cli import build as build_bench
+from helpline.features.flows.commands import build as build_flows
 from helpline.settings import load_settings, masked
 from helpline.wfm.commands import build as build_wfm
 
 app = typer.Typer(help="Helpline: an open-source contact center.", no_args_is_help=True)
 app.add_typer(build_bench(), name="bench")
 app.add_typer(build_wfm(), name="wfm")
+app.add_typer(build_flows(), name="flows")
 
 SettingsOption = Annotated[
     Path | None, typer.Option("--settings", help="YAML settings file (below HELPLINE_* in precedence).")

@@ -10,7 +10,7 @@ import uvloop
 from rich.console import Console
 from rich.logging import RichHandler
 
-from helpline.app import DEMO_CONFIG, build
+from helpline.app import DEMO_CONFIG, DEMO_FLOWS, build
 from helpline.features.config.problems import ConfigError
 from helpline.settings import Settings
 
@@ -41,8 +41,18 @@ async def _serve(
     helpline = await build(settings, config_file=config_file)
     await helpline.start()
     traffic = []
+    tracking = None
     if demo:
+        from helpline.demo.tracking_service import TrackingService
         from helpline.demo.traffic import SyntheticTraffic, TrafficProfile
+        from helpline.features.flows.loader import load_flows
+
+        # The package-tracking service the demo IVR flow asks; its flows are checked against it.
+        tracking = TrackingService(port=0)
+        await tracking.start()
+        queues = {q.id for config in helpline.configs.values() for q in config.queues}
+        flows = load_flows(DEMO_FLOWS, known_queues=queues, constants={"tracking_url": tracking.url})
+        console.print(f"demo flows {', '.join(sorted(flows))}; parcel tracking service at {tracking.url}")
 
         for tenant, partition in helpline.partitions.items():
             synthetic = SyntheticTraffic(
@@ -73,5 +83,7 @@ async def _serve(
     finally:
         for synthetic in traffic:
             await synthetic.stop()
+        if tracking is not None:
+            await tracking.stop()
         await helpline.stop()
     return 0 if not server.started or server.should_exit else 1
