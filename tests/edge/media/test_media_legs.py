@@ -83,7 +83,7 @@ async def test_bridged_legs_carry_audio_both_ways_in_each_legs_own_numbering(
 
 
 async def test_recording_is_a_stereo_wav_with_caller_left_and_agent_right(
-    engine: MediaEngine, make_peer, tmp_path: Path
+    engine: MediaEngine, make_peer, tmp_path: Path, until
 ) -> None:  # type: ignore[no-untyped-def]
     caller, agent = await make_peer(), await make_peer()
     a = await engine.open_leg(name="caller")
@@ -99,7 +99,9 @@ async def test_recording_is_a_stereo_wav_with_caller_left_and_agent_right(
         agent.stream(b.local_address, 0, frames_of(ulaw_encode(tone(1000, 0.5))), start_delay=0.3),
     )
     await caller.wait_for_packets(25)
-    assert path.exists() and recorder.frames_written > 0  # written while the call goes on
+    # The file grows while the call goes on, not only at the end.
+    await until(lambda: recorder.frames_written > 0)
+    assert path.stat().st_size > 44
     assert a.stop_recording() == path
     with wave.open(str(path), "rb") as w:
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (2, 2, 8000)

@@ -42,7 +42,9 @@ class CallRecorder:
     ) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._wav: wave.Wave_write | None = wave.open(str(path), "wb")  # noqa: SIM115 - closed in close()
+        # Both stay open for the whole call and are closed in close().
+        self._file = path.open("wb")
+        self._wav: wave.Wave_write | None = wave.open(self._file, "wb")  # noqa: SIM115
         self._wav.setnchannels(2)
         self._wav.setsampwidth(2)
         self._wav.setframerate(SAMPLE_RATE)
@@ -106,6 +108,7 @@ class CallRecorder:
         self._write_until(end)
         self._wav.close()
         self._wav = None
+        self._file.close()
 
     def _write_until(self, end: int) -> None:
         if self._wav is None or end <= self._written:
@@ -121,5 +124,6 @@ class CallRecorder:
                 if position + len(samples) > end:
                     keep.append((position, samples))
             chunks[:] = keep
-        self._wav.writeframes(frames.astype("<i2").tobytes())
+        self._wav.writeframes(frames.astype("<i2").tobytes())  # also updates the header's sizes
+        self._file.flush()  # on disk as the call goes: a crash loses at most the last flush
         self._written = end
