@@ -194,3 +194,37 @@ def test_backtest_needs_more_history_than_days() -> None:
 def test_cannot_forecast_finer_than_the_history() -> None:
     with pytest.raises(ValueError, match="cannot forecast 30min intervals from 1h history"):
         forecast_series(weeks_of(2), pd.Timedelta(minutes=30), horizon_days=1, model="weekday_average")
+
+
+def test_past_overrides_keep_holidays_and_events_out_of_the_history() -> None:
+    series = weeks_of(4)
+    frame = series.frame.copy()
+    event = pd.Timestamp(MONDAY + timedelta(weeks=3, days=1))  # last Tuesday: a campaign doubled calls
+    holiday = pd.Timestamp(MONDAY + timedelta(weeks=3, days=2))  # last Wednesday: a half-closed holiday
+    frame.loc[frame.index.normalize() == event, "arrivals"] *= 2
+    frame.loc[(frame.index.normalize() == holiday) & (frame.index.hour >= 12), "arrivals"] = 0.0
+    marked = IntervalSeries(frame, HOUR, "sales", HOUR)
+    overrides = [Override(event.date(), 2.0), Override(holiday.date(), 0.0)]
+    start = MONDAY + timedelta(weeks=4, days=1)
+    plain = forecast_series(marked, HOUR, 2, model="weekday_average", start=start, overrides=[])
+    cleaned = forecast_series(marked, HOUR, 2, model="weekday_average", start=start, overrides=overrides)
+    steady = sum(rate(start, hour) for hour in range(24))
+    assert cleaned.frame["arrivals"].sum() == pytest.approx(2 * steady)
+    assert plain.frame["arrivals"].sum() != pytest.approx(2 * steady)
+    # in a backtest the holiday is not scored, and the event day is forecast with its multiplier
+    result = backtest_series(marked, HOUR, days=6, models=["weekday_average"], overrides=overrides)
+    assert result.scores["weekday_average"].mape == pytest.approx(0.0)
+    assert result.actual.loc[str(holiday.date()), "arrivals"].isna().all()
+
+
+def test_poisson_floor_matches_a_simulation() -> None:
+    from helpline.wfm.forecasting import poisson_floor_mape
+
+    rates = np.array([0.0, 2.0, 10.0, 40.0])
+    rng = np.random.default_rng(5)
+    draws = rng.poisson(rates[1:], size=(40_000, 3)).astype(float)
+    busy = draws > 0
+    simulated = (np.abs(draws - rates[1:]) / np.where(busy, draws, 1))[busy].mean() * 100
+    assert poisson_floor_mape(rates) == pytest.approx(simulated, rel=0.02)
+    assert poisson_floor_mape(np.array([400.0])) < poisson_floor_mape(np.array([4.0]))
+    assert np.isnan(poisson_floor_mape(np.zeros(3)))

@@ -65,7 +65,8 @@ SelectOption = Annotated[
 ]
 OverrideOption = Annotated[
     list[str] | None,
-    typer.Option("--override", help="DATE=closed or DATE=MULTIPLIER (holidays, events); repeatable."),
+    typer.Option("--override", help="DATE=closed or DATE=MULTIPLIER (holidays, events); repeatable. "
+                                    "Past dates mark the history's holidays and events."),
 ]
 IntraHourOption = Annotated[
     bool | None,
@@ -199,7 +200,8 @@ def register(app: typer.Typer) -> None:
             names = chosen if model == "auto" else [model]
             try:
                 with _progress(len(names) * backtest_days, f"backtest {label}", as_json) as advance:
-                    result = backtest_series(series, step, backtest_days, names, intra_hour, advance)
+                    result = backtest_series(series, step, backtest_days, names, intra_hour, advance,
+                                             overrides=overrides)
             except ValueError as exc:
                 raise _fail(str(exc)) from None
             best = result.scores[result.chosen]
@@ -212,10 +214,11 @@ def register(app: typer.Typer) -> None:
                 "mape": _number(best.mape),
                 "rmse": _number(best.rmse, 3),
                 "wape": _number(best.wape),
+                "poisson_floor_mape": _number(best.floor_mape),
                 "intervals": best.intervals,
                 "models": {
                     name: {"mape": _number(s.mape), "rmse": _number(s.rmse, 3), "wape": _number(s.wape),
-                           "intervals": s.intervals}
+                           "poisson_floor_mape": _number(s.floor_mape), "intervals": s.intervals}
                     for name, s in result.scores.items()
                 },
                 "unavailable": dict(result.unavailable),
@@ -232,12 +235,16 @@ def register(app: typer.Typer) -> None:
                 print(json.dumps(payload))
                 return
             table = Table(title=f"Backtest, {label}, last {backtest_days} days, one day ahead")
-            for column in ("model", "MAPE %", "RMSE", "WAPE %", "intervals"):
+            for column in ("model", "MAPE %", "RMSE", "WAPE %", "Poisson floor %", "intervals"):
                 table.add_column(column, justify="left" if column == "model" else "right")
             for name, s in sorted(result.scores.items(), key=lambda item: item[1].mape):
                 mark = " (chosen)" if name == result.chosen else ""
-                table.add_row(name + mark, f"{s.mape:.1f}", f"{s.rmse:.2f}", f"{s.wape:.1f}", str(s.intervals))
-            Console().print(table)
+                table.add_row(name + mark, f"{s.mape:.1f}", f"{s.rmse:.2f}", f"{s.wape:.1f}",
+                              f"{s.floor_mape:.1f}", str(s.intervals))
+            console = Console()
+            console.print(table)
+            console.print("MAPE counts intervals with calls; the Poisson floor is the MAPE a perfect rate "
+                          "forecast would still show from the randomness of arrivals.", highlight=False)
             for name, reason in result.unavailable.items():
                 err.print(f"{name} left out: {reason}", highlight=False, markup=False)
             return

@@ -12,6 +12,7 @@ from helpline.wfm.forecasting.forecaster import (
     backtest_series,
     forecast_series,
     parse_override,
+    poisson_floor_mape,
     score,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "backtest_series",
     "forecast_series",
     "parse_override",
+    "poisson_floor_mape",
     "score",
 ]

@@ -9,7 +9,8 @@ files, no clock. The flow for one series:
 2. backtest each model one day ahead over the last days of history (each day forecast from the
    days before it) and keep the one with the lowest MAPE;
 3. forecast the horizon with it, zero the weekday/intervals the history never shows open, and
-   apply the date overrides (holidays closed, events scaled).
+   apply the date overrides (holidays closed, events scaled). Overrides on past dates take those
+   days out of the history (closed) or scale them back to a normal day (events).
 """
 
 from __future__ import annotations
@@ -79,6 +80,27 @@ class Score:
     wape: float  # percent: total absolute error over total arrivals
     intervals: int
     days: int
+    floor_mape: float = float("nan")  # percent: the MAPE if arrivals were Poisson at the forecast rates
+
+
+def poisson_floor_mape(rates: np.ndarray) -> float:
+    """Expected MAPE of a perfect forecast when arrivals are Poisson at ``rates``.
+
+    Counts per interval scatter around their rate even when the rate is known exactly, so a
+    backtest MAPE is best read against this floor: the part of the error no model can remove.
+    Like MAPE itself it counts only intervals that turn out to have arrivals.
+    """
+    from scipy.stats import poisson
+
+    lam = np.asarray(rates, dtype=float).ravel()
+    lam = lam[lam > 0]
+    if lam.size == 0:
+        return float("nan")
+    top = int(lam.max() + 10 * np.sqrt(lam.max()) + 20)
+    counts = np.arange(1, top + 1)
+    pmf = poisson.pmf(counts[None, :], lam[:, None])
+    expected_error = (pmf * np.abs(counts[None, :] - lam[:, None]) / counts[None, :]).sum()
+    return float(expected_error / pmf.sum() * 100)
 
 
 def score(actual: np.ndarray, predicted: np.ndarray) -> Score:
@@ -90,7 +112,7 @@ def score(actual: np.ndarray, predicted: np.ndarray) -> Score:
     total = actual[observed].sum()
     wape = float(np.abs(errors).sum() / total * 100) if total > 0 else float("nan")
     days = int(np.any(observed, axis=1).sum()) if actual.ndim == 2 else 0
-    return Score(mape, rmse, wape, int(busy.sum()), days)
+    return Score(mape, rmse, wape, int(busy.sum()), days, poisson_floor_mape(predicted[observed]))
 
 
 @dataclass(frozen=True)
@@ -131,13 +153,21 @@ class Forecast:
 
 
 class _Prepared:
-    """The history at the forecast interval (and in hours when the hour is split)."""
+    """The history at the forecast interval (and in hours when the hour is split).
 
-    def __init__(self, series: IntervalSeries, interval: pd.Timedelta, intra_hour: bool | None) -> None:
+    Overrides on past dates describe the history: a holiday left closed is dropped from it and an
+    event day is scaled back to a normal day, so neither distorts the models. The actuals a
+    backtest scores against stay as they were (a closed holiday is not scored).
+    """
+
+    def __init__(self, series: IntervalSeries, interval: pd.Timedelta, intra_hour: bool | None,
+                 overrides: Iterable[Override] = ()) -> None:
         if interval < series.interval:
             raise ValueError(f"queue {series.queue}: cannot forecast {format_interval(interval)} "
                              f"intervals from {format_interval(series.interval)} history")
-        self.grid = to_grid(resample(series, interval))
+        self.overrides = {override.day: override for override in overrides}
+        self.raw = to_grid(resample(series, interval))
+        self.grid = _normalise(self.raw, self.overrides)
         splittable = interval < HOUR and HOUR % interval == pd.Timedelta(0)
         if intra_hour is None:
             intra_hour = splittable and series.finer_than(FINE_DATA)
@@ -147,33 +177,52 @@ class _Prepared:
         self.intra_hour = intra_hour
         self.hours: DayGrid | None = to_hours(self.grid) if intra_hour else None
 
+    def multipliers(self, dates: Sequence[date]) -> np.ndarray:
+        return np.array([self.overrides[day].multiplier if day in self.overrides else 1.0 for day in dates])
+
     def arrivals(self, model: str, cutoff: date, dates: Sequence[date]) -> np.ndarray:
         history = self.grid.before(cutoff)
-        if len(history) == 0:
-            raise ModelUnavailable("no history before the forecast")
+        if not history.open_days().any():
+            raise ModelUnavailable("no open day in the history before the forecast")
         function = MODELS[model]
         if self.hours is not None:
             hourly = function(self.hours.before(cutoff), dates)
             predicted = split_hours(hourly, learn_shape(history))
         else:
             predicted = function(history, dates)
-        return np.asarray(predicted * self.open_mask(history, dates), dtype=float)
+        scaled = predicted * self.open_mask(history, dates) * self.multipliers(dates)[:, None]
+        return np.asarray(scaled, dtype=float)
 
     def open_mask(self, history: DayGrid, dates: Sequence[date]) -> np.ndarray:
         mask = open_slots(history)
         return np.stack([mask[day.weekday()] for day in dates]) if dates else np.zeros((0, history.slots), bool)
 
     def actual(self, dates: Sequence[date]) -> np.ndarray:
-        out = np.full((len(dates), self.grid.slots), np.nan)
+        out = np.full((len(dates), self.raw.slots), np.nan)
         for position, day in enumerate(dates):
-            row = self.grid.row(day)
-            if row is not None:
-                out[position] = self.grid.arrivals[row]
+            row = self.raw.row(day)
+            override = self.overrides.get(day)
+            if row is not None and not (override is not None and override.closed):
+                out[position] = self.raw.arrivals[row]
         return out
 
     def frame(self, dates: Sequence[date], values: np.ndarray) -> pd.DataFrame:
         starts = _starts(dates, self.grid.interval)
         return pd.DataFrame({"arrivals": values.ravel()}, index=starts)
+
+
+def _normalise(grid: DayGrid, overrides: Mapping[date, Override]) -> DayGrid:
+    arrivals, handled, handle_sum = grid.arrivals.copy(), grid.handled.copy(), grid.handle_sum.copy()
+    for day, override in overrides.items():
+        row = grid.row(day)
+        if row is None:
+            continue
+        if override.closed:
+            arrivals[row] = handled[row] = handle_sum[row] = np.nan
+        else:
+            for values in (arrivals, handled, handle_sum):
+                values[row] = values[row] / override.multiplier
+    return DayGrid(grid.days, grid.interval, arrivals, handled, handle_sum)
 
 
 def _starts(dates: Sequence[date], interval: pd.Timedelta) -> pd.DatetimeIndex:
@@ -222,13 +271,15 @@ def backtest_series(
     models: Sequence[str] | None = None,
     intra_hour: bool | None = None,
     progress: Progress | None = None,
+    overrides: Iterable[Override] = (),
 ) -> Backtest:
     """Forecast each of the last ``days`` days one day ahead from the history before it, per model.
 
     ``progress`` is called with the number of model-days finished (``len(models) * days`` in all).
+    ``overrides`` on past dates mark the holidays and events the history holds.
     """
     names = _check_models(models)
-    return _backtest(_Prepared(series, interval, intra_hour), days, names, progress)
+    return _backtest(_Prepared(series, interval, intra_hour, overrides), days, names, progress)
 
 
 def _check_models(models: Sequence[str] | None) -> list[str]:
@@ -255,10 +306,13 @@ def forecast_series(
     """Arrivals and AHT for ``horizon_days`` days from ``start`` (default: the day after the history).
 
     ``model`` "auto" backtests ``models`` over the last ``select_days`` days and keeps the best.
+    ``overrides`` close or scale forecast days, and on past dates say which days of the history
+    were holidays or events.
     """
     if horizon_days < 1:
         raise ValueError("the horizon must be at least one day")
-    prepared = _Prepared(series, interval, intra_hour)
+    overrides = list(overrides)
+    prepared = _Prepared(series, interval, intra_hour, overrides)
     last = prepared.grid.last_date()
     first = start or last + timedelta(days=1)
     if first <= last:
@@ -276,13 +330,7 @@ def forecast_series(
     history = prepared.grid.before(cutoff)
     is_open = prepared.open_mask(history, dates)
     aht = forecast_aht(history, dates)
-    by_day = {override.day: override for override in overrides}
-    for position, day in enumerate(dates):
-        override = by_day.get(day)
-        if override is not None:
-            arrivals[position] *= override.multiplier
-            if override.closed:
-                is_open[position] = False
+    is_open &= prepared.multipliers(dates)[:, None] > 0
     aht = np.where(is_open, aht, np.nan)
     frame = pd.DataFrame(
         {"arrivals": arrivals.ravel(), "aht_s": aht.ravel(), "open": is_open.ravel()},
