@@ -457,9 +457,12 @@ class RtpLeg(asyncio.DatagramProtocol):
         self._engine._leg_closed(self)
         self.player.stop()
         self._dtmf_out.clear()
-        self.stop_recording()
         if self.transport is not None:
             self.transport.close()  # the port is released in connection_lost
         elif not self._port_released:
             self._port_released = True
             self._engine._port_freed(self.local_port)
+        try:
+            self.stop_recording()
+        except OSError:
+            log.exception("%r: the recording could not be finished", self)
