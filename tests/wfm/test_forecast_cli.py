@@ -146,3 +146,11 @@ def test_bank_backtest_on_the_real_log(runner: CliRunner) -> None:
     assert payload["model"] == "level_profile"
     assert payload["mape"] < 25  # near the Poisson noise of hourly counts of a few dozen calls
     assert payload["models"]["weekday_average"]["mape"] < 30
+
+
+def test_interval_defaults_to_the_csvs_own(runner: CliRunner, history_csv: Path) -> None:
+    code, out, err = invoke(runner, "--history", str(history_csv), "--horizon-days", "1",
+                            "--model", "level_profile", "--json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["interval"] == "15min" and len(payload["intervals"]) == 96

@@ -17,24 +17,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from helpline.wfm.history import (
-    HistoryError,
-    IntervalSeries,
-    aggregate_calls,
-    format_interval,
-    parse_interval,
-    read_bank_logs,
-    read_interval_csv,
-    resample,
-)
+if TYPE_CHECKING:
+    from helpline.wfm.history import IntervalSeries
 
+# pandas, statsforecast and matplotlib load inside the command so ``helpline --help`` stays fast.
+DEFAULT_LOG_INTERVAL = "30min"
 HistoryOption = Annotated[
     Path | None, typer.Option("--history", help="CSV of timestamp,count[,aht_s] at any regular interval.")
 ]
@@ -45,7 +39,11 @@ BankOption = Annotated[
 ServiceOption = Annotated[
     str | None, typer.Option("--service", help="Bank service type (queue), e.g. PS; default: all pooled.")
 ]
-IntervalOption = Annotated[str, typer.Option("--interval", help="Forecast interval: 15min, 30min, 1h ...")]
+IntervalOption = Annotated[
+    str | None,
+    typer.Option("--interval", help="Forecast interval: 15min, 30min, 1h ... (default: the CSV's own, "
+                                    "30min for call logs)."),
+]
 HorizonOption = Annotated[int, typer.Option("--horizon-days", min=1, help="Days to forecast.")]
 StartOption = Annotated[
     str | None, typer.Option("--start", help="First forecast day (YYYY-MM-DD); default: the day after the history.")
@@ -103,6 +101,8 @@ def _progress(total: int, label: str, quiet: bool) -> Iterator[Any]:
 
 def _load(history: Path | None, bank: Sequence[Path] | None, service: str | None,
           interval: Any, err: Console) -> tuple[IntervalSeries, dict[str, int]]:
+    from helpline.wfm.history import aggregate_calls, read_bank_logs, read_interval_csv
+
     if (history is None) == (not bank):
         raise _fail("give either --history FILE.csv or --bank FILE.txt")
     if history is not None:
@@ -138,6 +138,7 @@ def _forecast_chart(path: Path, title: str, series: IntervalSeries, step: Any, f
     import pandas as pd
 
     from helpline.wfm.charts.forecast import plot_forecast
+    from helpline.wfm.history import resample
 
     recent = resample(series, step).frame["arrivals"]
     recent = recent[recent.index >= recent.index.max().normalize() - pd.Timedelta(days=6)]
@@ -162,7 +163,7 @@ def register(app: typer.Typer) -> None:
         history: HistoryOption = None,
         bank: BankOption = None,
         service: ServiceOption = None,
-        interval: IntervalOption = "30min",
+        interval: IntervalOption = None,
         horizon_days: HorizonOption = 7,
         start: StartOption = None,
         model: ModelOption = "auto",
@@ -177,19 +178,21 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Forecast arrivals and AHT per interval, or backtest the models (--backtest-days)."""
         from helpline.wfm.forecasting import MODELS, backtest_series, forecast_series, parse_override
+        from helpline.wfm.history import HistoryError, format_interval, parse_interval
 
         err = Console(stderr=True)
         if chart is not None and chart.suffix.lower() not in (".svg", ".png"):
             raise _fail(f"--chart {chart}: the file name must end in .svg or .png")
         try:
-            step = parse_interval(interval)
+            wanted = parse_interval(interval) if interval else None
             chosen = [name.strip() for name in models.split(",")] if models else list(MODELS)
             unknown = [name for name in [*chosen, model] if name not in MODELS and name != "auto"]
             if unknown:
                 raise ValueError(f"unknown model {', '.join(unknown)} (models: {', '.join(MODELS)})")
             overrides = [parse_override(text) for text in override or []]
             first = date.fromisoformat(start) if start else None
-            series, skipped = _load(history, bank, service, step, err)
+            series, skipped = _load(history, bank, service, wanted or parse_interval(DEFAULT_LOG_INTERVAL), err)
+            step = wanted or series.interval
         except HistoryError as exc:
             raise _fail(str(exc)) from None
         except (ValueError, OSError) as exc:
