@@ -123,29 +123,30 @@ def generic_candidates(horizon: Horizon, rules: ShiftRules) -> list[Candidate]:
                         break
                     windows.append((start + first, start + last))
                 else:
-                    if not _breaks_fit(windows, [rules.breaks[i].minutes // slot for i in applicable]):
+                    if place_breaks(windows, [rules.breaks[i].minutes // slot for i in applicable]) is None:
                         continue
                     out.append(Candidate(d, start, length, rules.paid_minutes(minutes), tuple(applicable), tuple(windows)))
     return out
 
 
-def _breaks_fit(windows: Sequence[tuple[int, int]], spans: Sequence[int]) -> bool:
-    """Whether every break can start in its window without two overlapping.
+def place_breaks(windows: Sequence[tuple[int, int]], spans: Sequence[int]) -> list[int] | None:
+    """Start slots for every break inside its window with no two overlapping, or None.
 
     Tries each order of the (few) breaks, placing each as early as its window and the one
     before allow.
     """
     for order in itertools.permutations(range(len(windows))):
         free_from = -1
+        starts = [0] * len(windows)
         for i in order:
             lo, hi = windows[i]
-            start = max(lo, free_from)
-            if start > hi:
+            starts[i] = max(lo, free_from)
+            if starts[i] > hi:
                 break
-            free_from = start + spans[i]
+            free_from = starts[i] + spans[i]
         else:
-            return True
-    return False
+            return starts
+    return None
 
 
 def agent_candidates(

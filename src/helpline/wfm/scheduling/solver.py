@@ -27,6 +27,7 @@ heavily weighted target, and any interval where break placement still misses it 
 
 from __future__ import annotations
 
+import itertools
 import math
 import time as clock
 from collections import defaultdict
@@ -42,7 +43,9 @@ from helpline.wfm.scheduling.candidates import (
     agent_candidates,
     build_horizon,
     generic_candidates,
+    place_breaks,
 )
+from helpline.wfm.scheduling.greedy import greedy_schedule
 from helpline.wfm.scheduling.model import (
     Activity,
     CoverageRow,
@@ -66,6 +69,7 @@ ProgressFn = Callable[[str, float, float], None]  # (stage, objective, seconds s
 
 _SCALE = 100  # work in hundredths of a slot
 _FLOOR_WEIGHT = 1000  # per hundredth of a slot below the floor, in stage two
+_MAX_SUBSET_SKILLS = 4  # up to 15 skill sets per interval; beyond, each agent's split is modelled
 
 
 @dataclass
@@ -140,10 +144,16 @@ class _Builder:
             built.assumptions.append((lit, text))
             return [lit]
 
+        grouped = len(self.skills) <= _MAX_SUBSET_SKILLS
+        # Grouped: the work of agents holding the same skills, as steps up at each shift's start
+        # and down at its end, breaks spread evenly over the shift. Otherwise per agent and
+        # interval, breaks at their expected place in their windows.
+        steps: dict[frozenset[str], dict[int, list[tuple[int, cp_model.IntVar]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         work: dict[tuple[str, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         for agent in self.agents:
-            cover: dict[int, list[cp_model.IntVar]] = defaultdict(list)
-            cover_days: dict[int, set[int]] = defaultdict(set)
+            group = frozenset(relevant_skills(agent, self.skills))
             day_works: dict[int, cp_model.LinearExprT] = {}
             day_paid: dict[int, cp_model.LinearExprT] = {}
             for d, cands in self.candidates[agent.id].items():
@@ -154,27 +164,58 @@ class _Builder:
                 m.add_at_most_one(x for _, x in xs)
                 day_works[d] = sum(x for _, x in xs)
                 day_paid[d] = cp_model.LinearExpr.weighted_sum([x for _, x in xs], [c.paid_min for c, _ in xs])
+                if not group:
+                    continue
                 for c, x in xs:
+                    if grouped:
+                        level = self._work_share(c)
+                        steps[group][c.start].append((level, x))
+                        steps[group][c.end].append((-level, x))
+                        continue
                     per_interval: dict[int, int] = defaultdict(int)
                     for offset, hundredths in enumerate(expected_work(c, self.rules, h.slot_min)):
-                        t = c.start + offset
-                        per_interval[t // self.k] += hundredths
-                        cover[t].append(x)
-                        cover_days[t].add(d)
+                        per_interval[(c.start + offset) // self.k] += hundredths
                     for i, hundredths in per_interval.items():
                         work[(agent.id, i)].append((hundredths, x))
-            for t, xs_t in cover.items():
-                if len(cover_days[t]) > 1:
-                    m.add(sum(xs_t) <= 1)  # an evening shift running into the next day's shift
             self._weekly(m, agent, day_works, day_paid, gate)
-            if self.rules.min_rest_hours > 0:
-                self._rest(m, agent, built, gate)
-        exprs = {
-            key: cp_model.LinearExpr.weighted_sum([x for _, x in terms], [w for w, _ in terms])
-            for key, terms in work.items()
-        }
-        self._coverage(m, built, exprs, gate, explain, hard_floor=True)
+            self._rest(m, agent, built, gate)
+        if grouped:
+            self._served(m, self._group_work(m, steps), gate, explain)
+        else:
+            exprs = {
+                key: cp_model.LinearExpr.weighted_sum([x for _, x in terms], [w for w, _ in terms])
+                for key, terms in work.items()
+            }
+            self._coverage(m, built, exprs, gate, explain, hard_floor=True)
         return built
+
+    def _work_share(self, c: Candidate) -> int:
+        """Hundredths of each slot of the shift at work when its breaks are spread evenly."""
+        away = sum(self.rules.breaks[b].minutes // self.horizon.slot_min for b in c.breaks)
+        return round(_SCALE * (c.length - away) / c.length)
+
+    def _group_work(
+        self,
+        m: cp_model.CpModel,
+        steps: Mapping[frozenset[str], Mapping[int, list[tuple[int, cp_model.IntVar]]]],
+    ) -> dict[int, list[tuple[frozenset[str], cp_model.LinearExprT]]]:
+        """Each group's work per interval, from a running level per slot."""
+        out: dict[int, list[tuple[frozenset[str], cp_model.LinearExprT]]] = defaultdict(list)
+        for group, by_slot in steps.items():
+            cap = _SCALE * sum(1 for a in self.agents if frozenset(relevant_skills(a, self.skills)) == group)
+            level: cp_model.IntVar | int = 0
+            per_interval: dict[int, list[cp_model.LinearExprT]] = defaultdict(list)
+            first, last = min(by_slot), max(by_slot)
+            for t in range(first, last):
+                delta = by_slot.get(t)
+                if delta:
+                    nxt = m.new_int_var(0, cap, f"on_{'+'.join(sorted(group))}_{t}")
+                    m.add(nxt == level + cp_model.LinearExpr.weighted_sum([x for _, x in delta], [w for w, _ in delta]))
+                    level = nxt
+                per_interval[t // self.k].append(level)
+            for i, levels in per_interval.items():
+                out[i].append((group, sum(levels)))
+        return out
 
     # -- stage two: breaks ------------------------------------------------------------------
 
@@ -203,6 +244,60 @@ class _Builder:
         return built
 
     # -- shared -----------------------------------------------------------------------------
+
+    def _floor_gate(
+        self,
+        gates: dict[tuple[date, str], list[cp_model.IntVar]],
+        i: int,
+        skill: str,
+        gate: Callable[[str], list[cp_model.IntVar]],
+    ) -> list[cp_model.IntVar]:
+        day = self.horizon.at(i * self.k).date()
+        if (day, skill) not in gates:
+            where = f" for {skill}" if skill else ""
+            gates[(day, skill)] = gate(
+                f"coverage floor of {self.rules.coverage_floor:.0%} of the requirement on {day:%a %Y-%m-%d}{where}"
+            )
+        return gates[(day, skill)]
+
+    def _served(
+        self,
+        m: cp_model.CpModel,
+        by_interval: Mapping[int, list[tuple[frozenset[str], cp_model.LinearExprT]]],
+        gate: Callable[[str], list[cp_model.IntVar]],
+        explain: bool,
+    ) -> None:
+        """Coverage without choosing who serves which skill: served work per skill is bounded,
+        for every set of skills, by the work of the agents holding any of them (Hall's
+        condition, which is exactly when a split among agents exists). Idle work is over-staffing.
+        """
+        per_interval = self.k * _SCALE
+        skills = sorted(self.skills)
+        subsets = [
+            frozenset(c) for n in range(1, len(skills) + 1) for c in itertools.combinations(skills, n)
+        ]
+        gates: dict[tuple[date, str], list[cp_model.IntVar]] = {}
+        penalties: list[cp_model.LinearExprT] = []
+        for i, terms in sorted(by_interval.items()):
+            served: dict[str, cp_model.IntVar] = {}
+            for skill in skills:
+                target = round(self.required.get((i, skill), 0.0) * per_interval)
+                served[skill] = m.new_int_var(0, target, f"served_{i}_{skill}")
+                if not explain:
+                    penalties.append(self.rules.under_weight * (target - served[skill]))
+                required = self.required.get((i, skill), 0.0)
+                if self.rules.coverage_floor > 0 and required > 0:
+                    floor = math.ceil(self.rules.coverage_floor * required * self.k - 1e-9) * _SCALE
+                    m.add(served[skill] >= min(floor, target)).only_enforce_if(self._floor_gate(gates, i, skill, gate))
+            for subset in subsets:
+                able = [expr for group, expr in terms if group & subset]
+                m.add(sum(served[s] for s in subset) <= sum(able))
+            if not explain:
+                idle = cp_model.LinearExpr.sum([e for _, e in terms]) - cp_model.LinearExpr.sum(list(served.values()))
+                penalties.append(self.rules.over_weight * idle)
+        # Required intervals nobody can reach are a constant under-staffing: leave them out.
+        if not explain:
+            m.minimize(sum(penalties))
 
     def _coverage(
         self,
@@ -245,14 +340,7 @@ class _Builder:
             if self.rules.coverage_floor > 0 and required > 0:
                 floor = math.ceil(self.rules.coverage_floor * required * self.k - 1e-9) * _SCALE
                 if hard_floor:
-                    day = h.at(i * self.k).date()
-                    if (day, skill) not in floor_gates:
-                        where = f" for {skill}" if skill else ""
-                        floor_gates[(day, skill)] = gate(
-                            f"coverage floor of {self.rules.coverage_floor:.0%} of the requirement"
-                            f" on {day:%a %Y-%m-%d}{where}"
-                        )
-                    m.add(staffed >= floor).only_enforce_if(floor_gates[(day, skill)])
+                    m.add(staffed >= floor).only_enforce_if(self._floor_gate(floor_gates, i, skill, gate))
                 else:
                     miss = m.new_int_var(0, floor, f"floor_{i}_{skill}")
                     m.add(miss >= floor - staffed)
@@ -306,21 +394,33 @@ class _Builder:
         built: _Built,
         gate: Callable[[str], list[cp_model.IntVar]],
     ) -> None:
+        """No two shifts of one agent overlap; and, if a rest rule is set, they are that far apart."""
         rest = math.ceil(self.rules.min_rest_hours * 60 / self.horizon.slot_min)
         lit: list[cp_model.IntVar] | None = None
+        for gap in sorted({0, rest}):
+            for late, early in self._too_close(agent, built, gap):
+                if gap == 0:
+                    m.add(sum(late) + sum(early) <= 1)
+                    continue
+                if lit is None:
+                    lit = gate(f"agent {agent.label}: {fmt_h(self.rules.min_rest_hours)} rest between shifts")
+                m.add(sum(late) + sum(early) <= 1).only_enforce_if(lit)
+
+    def _too_close(
+        self, agent: SchedAgent, built: _Built, gap: int
+    ) -> list[tuple[list[cp_model.IntVar], list[cp_model.IntVar]]]:
+        """Per start on the next day, the shifts of the day before ending less than ``gap`` before it."""
+        out = []
         for d in range(len(self.horizon.days) - 1):
             today = built.shift_vars.get((agent.id, d))
             tomorrow = built.shift_vars.get((agent.id, d + 1))
             if not today or not tomorrow:
                 continue
             for start in sorted({c.start for c, _ in tomorrow}):
-                late = [x for c, x in today if c.end + rest > start]
-                if not late:
-                    continue
-                if lit is None:
-                    lit = gate(f"agent {agent.label}: {fmt_h(self.rules.min_rest_hours)} rest between shifts")
-                early = [x for c, x in tomorrow if c.start == start]
-                m.add(sum(late) + sum(early) <= 1).only_enforce_if(lit)
+                late = [x for c, x in today if c.end + gap > start]
+                if late:
+                    out.append((late, [x for c, x in tomorrow if c.start == start]))
+        return out
 
 
 def _solver(time_limit_s: float, num_workers: int) -> cp_model.CpSolver:
@@ -329,6 +429,23 @@ def _solver(time_limit_s: float, num_workers: int) -> cp_model.CpSolver:
     if num_workers > 0:
         solver.parameters.num_workers = num_workers
     return solver
+
+
+def _complete_hint(model: cp_model.CpModel, time_limit_s: float, num_workers: int) -> None:
+    """Turn a hint on the shift choices into a hint on every variable.
+
+    CP-SAT starts from a hint only when it is complete; the other variables (running levels,
+    served work) follow from the shifts, so a solve with the shifts fixed fills them in.
+    """
+    probe = _solver(time_limit_s, num_workers)
+    probe.parameters.fix_variables_to_their_hinted_value = True
+    if probe.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return
+    variables = [model.get_int_var_from_proto_index(i) for i in range(len(model.proto.variables))]
+    values = [probe.value(v) for v in variables]
+    model.clear_hints()  # type: ignore[no-untyped-call]
+    for var, value in zip(variables, values, strict=True):
+        model.add_hint(var, value)
 
 
 def _explain(builder: _Builder, time_limit_s: float, num_workers: int) -> list[str]:
@@ -404,7 +521,15 @@ def solve_schedule(
         return result("INFEASIBLE", found.errors)
     builder = _Builder(agents, requirements, rules, horizon, candidates)
     stage1 = builder.shifts_model(explain=False)
-    solver1 = _solver(time_limit_s * 0.8, num_workers)
+    start = greedy_schedule(
+        agents, requirements, rules, horizon, candidates, {a.id: relevant_skills(a, builder.skills) for a in agents}
+    )
+    for (agent_id, _), xs in stage1.shift_vars.items():
+        picked = set(start.get(agent_id, ()))
+        for c, x in xs:
+            stage1.model.add_hint(x, c in picked)
+    _complete_hint(stage1.model, min(2.0, time_limit_s / 10), num_workers)
+    solver1 = _solver(max(0.5, 0.8 * time_limit_s - (clock.monotonic() - started)), num_workers)
     status1 = solver1.solve(stage1.model, _Progress("shifts", on_solution, started) if on_solution else None)
     if status1 == cp_model.INFEASIBLE:
         remaining = max(2.0, time_limit_s - (clock.monotonic() - started))
@@ -421,6 +546,13 @@ def solve_schedule(
     for (agent_id, _), xs in stage1.shift_vars.items():
         chosen[agent_id].extend(c for c, x in xs if solver1.boolean_value(x))
     stage2 = builder.breaks_model(chosen)
+    for agent_id, shifts_of_agent in chosen.items():
+        for c in shifts_of_agent:
+            spans = [rules.breaks[b].minutes // horizon.slot_min for b in c.breaks]
+            for b_index, at in zip(c.breaks, place_breaks(c.windows, spans) or [], strict=False):
+                for t, var in stage2.break_vars[(agent_id, c.start, b_index)].items():
+                    stage2.model.add_hint(var, t == at)
+    _complete_hint(stage2.model, min(2.0, time_limit_s / 10), num_workers)
     remaining = max(1.0, time_limit_s - (clock.monotonic() - started))
     solver2 = _solver(remaining, num_workers)
     status2 = solver2.solve(stage2.model, _Progress("breaks", on_solution, started) if on_solution else None)
