@@ -43,6 +43,73 @@ def check_config(settings: SettingsOption = None, as_json: bool = typer.Option(F
     show("", values)
 
 
+config_app = typer.Typer(help="Tenants' configuration files: check and load.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+def config_check(files: Annotated[list[Path], typer.Argument(help="Configuration YAML files.")]) -> None:
+    """Check configuration files without touching the store; every problem with file, line, field."""
+    from helpline.features.config.loader import load_config_file
+    from helpline.features.config.problems import ConfigError
+
+    failed = False
+    for path in files:
+        try:
+            document = load_config_file(path)
+        except ConfigError as exc:
+            failed = True
+            Console(stderr=True).print(str(exc), markup=False, highlight=False)
+            continue
+        tenants = ", ".join(f"{t.id} ({len(t.queues)} queues, {len(t.agents)} agents)" for t in document.tenants)
+        Console().print(f"{path}: ok — {tenants}", markup=False, highlight=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+@config_app.command("load")
+def config_load(file: Path, settings: SettingsOption = None) -> None:
+    """Check a configuration file and store it (all or nothing); changes go to the event log."""
+    import asyncio
+
+    from helpline.features.config.problems import ConfigError
+    from helpline.features.config.service import do_load_config_file
+    from helpline.storage.engine import create_engine
+    from helpline.storage.migrate import upgrade
+
+    effective = load_settings(settings)
+
+    async def load() -> int:
+        if effective.database.url is None:
+            effective.data_dir.mkdir(parents=True, exist_ok=True)
+        db = create_engine(effective.database_url)
+        try:
+            await upgrade(db)
+            document = await do_load_config_file(db, path=file)
+        except ConfigError as exc:
+            Console(stderr=True).print(f"refused, nothing stored: {exc}", markup=False, highlight=False)
+            return 1
+        finally:
+            await db.dispose()
+        Console().print(f"stored {', '.join(t.id for t in document.tenants)} from {file}")
+        return 0
+
+    raise typer.Exit(asyncio.run(load()))
+
+
+@app.command()
+def migrate(settings: SettingsOption = None) -> None:
+    """Bring the database schema up to date (the server also does this at start)."""
+    import asyncio
+
+    from helpline.storage.migrate import migrate as run_migrations
+
+    effective = load_settings(settings)
+    if effective.database.url is None:
+        effective.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(run_migrations(effective.database_url))
+    Console().print("database schema is up to date")
+
+
 @app.command()
 def serve(
     settings: SettingsOption = None,
