@@ -235,6 +235,8 @@ class RtpLeg(asyncio.DatagramProtocol):
     # -- DTMF ---------------------------------------------------------------------------------
 
     def _detect(self, ssrc: int, ts: int, payload: bytes, now: float) -> None:
+        # A digit is reported on its event's first packet; the detector's timer only tidies its
+        # state, so it is applied when the next event packet comes rather than armed per leg.
         detector = self._detector
         deadline = detector.next_timer()
         if deadline is not None and now >= deadline:
