@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sip_fixtures import DATA, TORTURE
 
+from helpline.protocols.sip.builders import build_error_response
 from helpline.protocols.sip.errors import SipParseError
 from helpline.protocols.sip.framing import StreamFramer
 from helpline.protocols.sip.parser import parse_message
@@ -22,6 +23,10 @@ def _exercise(data: bytes) -> None:
         msg = parse_message(data)
     except SipParseError as exc:
         assert isinstance(exc.reason, str) and exc.reason
+        # Answering the bad request must itself never fail.
+        resp = build_error_response(exc)
+        if resp is not None:
+            assert bytes(resp).startswith(b"SIP/2.0 ")
         return
     # A message that parsed must serialize and expose its core headers without surprises.
     assert parse_message(bytes(msg)).call_id == msg.call_id

@@ -8,6 +8,7 @@ import pytest
 from sip_fixtures import DATA, fixture_bytes
 
 from helpline.protocols.sip.builders import (
+    add_received,
     build_ack_for_failure,
     build_cancel,
     build_request,
@@ -239,3 +240,21 @@ def test_address_forms() -> None:
     for bad in ("<sip:bob@h", '"Bob <sip:bob@h>', "Bob, S <sip:b@h>", "< sip:b@h>", "sip:b@h;;"):
         with pytest.raises(SipParseError):
             Address.parse(bad)
+
+
+def test_add_received_fills_rport_and_received() -> None:
+    reg = parse_message(fixture_bytes("baresip_register.sip"))  # Via has ;rport
+    assert isinstance(reg, Request)
+    add_received(reg, "203.0.113.7", 40312)
+    via = reg.top_via
+    assert (via.received, via.rport, via.branch) == ("203.0.113.7", 40312, "z9hG4bK5a1d0c7e3f2b9a81")
+    resp = build_response(reg, 200)
+    assert resp.top_via.rport == 40312
+    assert bytes(reg).startswith(b"REGISTER sip:127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;")
+    bye = parse_message(fixture_bytes("bye.sip"))  # no rport, sent-by matches the source
+    assert isinstance(bye, Request)
+    before = bytes(bye)
+    add_received(bye, "127.0.0.1", 5061)
+    assert bytes(bye) == before
+    add_received(bye, "10.9.9.9", 5061)
+    assert bye.top_via.received == "10.9.9.9" and bye.top_via.rport is None

@@ -153,3 +153,19 @@ def test_unreferenced_test_dat_is_rejected() -> None:
     data = (TORTURE / "test.dat").read_bytes()
     with pytest.raises(SipParseError):
         parse_message(data)
+
+
+@pytest.mark.parametrize("name", sorted(MUST_REJECT))
+def test_every_rejection_can_be_answered_or_dropped_without_raising(name: str) -> None:
+    with pytest.raises(SipParseError) as info:
+        parse_message((TORTURE / name).read_bytes())
+    resp = build_error_response(info.value)
+    if isinstance(info.value.partial, Request) and name not in ("insuf.dat", "multi01.dat"):
+        # Every bad request whose Via, From, To, Call-ID and CSeq can be echoed is answered.
+        assert resp is not None and resp.status in (400, 505), name
+        # Echoed as received, even where that was the fault (the peer sent it that way).
+        for header in ("Via", "From", "Call-ID", "CSeq"):
+            assert resp.headers.get_all(header) == info.value.partial.headers.get_all(header)
+    if resp is None:
+        return
+    assert resp.reason == info.value.reason[:100]

@@ -8,6 +8,7 @@ Nothing here touches a socket or a clock. The SIP edge parses bytes with ``parse
 from __future__ import annotations
 
 from helpline.protocols.sip.builders import (
+    add_received,
     build_ack_for_failure,
     build_cancel,
     build_error_response,
@@ -108,6 +109,7 @@ __all__ = [
     "TransportFailed",
     "Via",
     "accept_answer",
+    "add_received",
     "build_ack_for_failure",
     "build_answer",
     "build_cancel",

@@ -52,7 +52,7 @@ def build_response(
         h.add("Via", v)
     h.add("From", request.headers.get("From") or "")
     to_value = request.headers.get("To") or ""
-    if to_tag is not None and status != 100 and Address.parse(to_value, "To").tag is None:
+    if to_tag is not None and status != 100 and _lacks_tag(to_value):
         to_value = f"{to_value};tag={to_tag}"
     h.add("To", to_value)
     h.add("Call-ID", request.headers.get("Call-ID") or "")
@@ -71,15 +71,43 @@ def build_response(
     return resp
 
 
+def _lacks_tag(to_value: str) -> bool:
+    try:
+        return Address.parse(to_value, "To").tag is None
+    except SipParseError:
+        return False  # an unparseable To (answering a 400) is echoed untouched
+
+
+def add_received(request: Request, host: str, port: int) -> None:
+    """Record where a request really came from in its top Via (RFC 3261 §18.2.1, RFC 3581).
+
+    ``received`` is added when the sent-by host differs from the source address, and always
+    when the client asked for ``rport``, whose value is then filled with the source port.
+    Responses copy the Via, so they find their way back through NATs.
+    """
+    via = request.top_via
+    changed = via
+    if via.wants_rport:
+        changed = changed.with_param("rport", str(port)).with_param("received", host)
+    elif via.host != host:
+        changed = changed.with_param("received", host)
+    if changed is via:
+        return
+    request.headers.remove_first("Via")
+    request.headers.prepend("Via", str(changed))
+
+
 def build_error_response(error: SipParseError) -> Response | None:
     """The 400 (or 505) answering a request that failed to parse, or None when it cannot be
-    answered (not a request, or its Via/From/To/Call-ID/CSeq are themselves unusable)."""
+    answered (a response, an ACK, or a request lacking a single From/To/Call-ID/CSeq to echo).
+
+    The header fields are echoed as received, however broken; send the response back to the
+    datagram's source address, since its Via may be what was wrong.
+    """
     request = error.partial
     if not isinstance(request, Request) or request.method == "ACK":
         return None
-    try:
-        request.top_via  # noqa: B018 - the response is routed by it, so it must parse
-    except SipParseError:
+    if not request.headers.get_all("Via"):
         return None
     for name in ("From", "To", "Call-ID", "CSeq"):
         if len(request.headers.get_all(name)) != 1:
