@@ -228,3 +228,11 @@ def test_poisson_floor_matches_a_simulation() -> None:
     assert poisson_floor_mape(rates) == pytest.approx(simulated, rel=0.02)
     assert poisson_floor_mape(np.array([400.0])) < poisson_floor_mape(np.array([4.0]))
     assert np.isnan(poisson_floor_mape(np.zeros(3)))
+
+
+def test_a_single_day_of_history_still_forecasts() -> None:
+    index = pd.date_range("2024-01-01 08:00", periods=10, freq="h", name="start")
+    frame = pd.DataFrame({"arrivals": 5.0, "handled": 5.0, "aht_s": 120.0}, index=index)
+    forecast = forecast_series(IntervalSeries(frame, HOUR), HOUR, horizon_days=7)
+    assert forecast.model == "weekday_average" and forecast.selection is None
+    assert forecast.frame["arrivals"].sum() == 50  # only Mondays are known to be open

@@ -226,3 +226,18 @@ def test_aggregation_counts_offered_calls_per_interval_and_day(sample: CallLog) 
     assert everything.frame.loc["1999-01-04 23:00", "aht_s"] == 1411
     with pytest.raises(HistoryError, match="no calls for queue XX"):
         aggregate_calls(sample, pd.Timedelta(hours=1), "XX")
+
+
+def test_bank_negative_durations_are_refused_but_a_skewed_voice_menu_clock_is_not() -> None:
+    lines = SAMPLE.read_text(encoding="latin-1").splitlines()
+    cells = lines[1].split("\t")
+    cells[15] = "-54"
+    with pytest.raises(HistoryError, match="negative duration -54") as caught:
+        parse_bank_log([*lines[:1], "\t".join(cells)])
+    assert (caught.value.line, caught.value.field) == (2, "ser_time")
+    assert len(parse_bank_log(lines)) == 6  # line 9 has vru_time -10
+
+
+def test_bank_header_with_a_byte_order_mark() -> None:
+    lines = SAMPLE.read_text(encoding="latin-1").splitlines()
+    assert len(parse_bank_log(["\ufeff" + lines[0], *lines[1:]])) == 6

@@ -12,6 +12,10 @@ interval (night, weekend, holiday), a row with zero arrivals was open and quiet.
 that difference, so the call-log aggregation writes every interval of a day that has any traffic
 and none for a day with none.
 
+In the bank log a call is offered when it enters the agents' queue (or, served without waiting,
+when it leaves the voice menu); calls that hang up in the voice menu are kept as records but are
+not offered. Its handle time is the service time: the log records no wrap-up.
+
 The parsers take lines and return data (no file access); ``read_*`` wrap them for files.
 Timestamps are naive wall-clock times of the contact center: a time zone offset in a CSV is
 dropped, keeping the local reading, because staffing follows the local clock.
@@ -22,15 +26,17 @@ from __future__ import annotations
 import csv
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
+_T = TypeVar("_T")
 DAY = pd.Timedelta(days=1)
 BANK_FIELDS = (
     "vru+line", "call_id", "customer_id", "priority", "type", "date", "vru_entry", "vru_exit",
@@ -301,6 +307,13 @@ def read_interval_csv(path: Path | str, queue: str = "all") -> IntervalSeries:
 # Anonymous Bank call log
 
 
+def _field(row: Mapping[str, str], name: str, parse: Callable[[str], _T], source: str, line: int) -> _T:
+    try:
+        return parse(row[name])
+    except ValueError:
+        raise HistoryError(source, line, f"cannot read {row[name]!r}", name) from None
+
+
 def _clock_seconds(text: str) -> int:
     parts = text.split(":")
     if len(parts) != 3:
@@ -340,7 +353,7 @@ def parse_bank_log(lines: Iterable[str], source: str = "<bank log>") -> CallLog:
             continue
         cells = text.split("\t")
         if not header_seen:
-            if cells[0].strip().lower() != "vru+line":
+            if cells[0].strip().lstrip("\ufeff").removeprefix("ï»¿").lower() != "vru+line":
                 raise HistoryError(source, number, "expected the header row starting with 'vru+line'")
             header_seen = True
             continue
@@ -350,24 +363,16 @@ def parse_bank_log(lines: Iterable[str], source: str = "<bank log>") -> CallLog:
         outcome = row["outcome"]
         if outcome not in ("AGENT", "HANG", "PHANTOM"):
             raise HistoryError(source, number, f"unknown outcome {outcome!r} (AGENT, HANG or PHANTOM)", "outcome")
-        current = ""
-        try:
-            current = "date"
-            day = _bank_date(row["date"])
-            current = "priority"
-            priority = int(row["priority"])
-            for current in ("vru_time", "q_time", "ser_time"):
-                int(row[current])
-            current = "vru_entry"
-            entry = _clock_seconds(row["vru_entry"])
-            current = "vru_exit"
-            vru_exit = _clock_seconds(row["vru_exit"])
-            current = "q_start"
-            q_start = _clock_seconds(row["q_start"])
-            for current in ("q_exit", "ser_start", "ser_exit"):
-                _clock_seconds(row[current])
-        except ValueError:
-            raise HistoryError(source, number, f"cannot read {row[current]!r}", current) from None
+        day = _field(row, "date", _bank_date, source, number)
+        priority = _field(row, "priority", int, source, number)
+        durations = {name: _field(row, name, int, source, number) for name in ("vru_time", "q_time", "ser_time")}
+        # vru_time may be negative: the voice menu's clock runs a little apart from the queue's
+        for name in ("q_time", "ser_time"):
+            if durations[name] < 0:
+                raise HistoryError(source, number, f"negative duration {durations[name]}", name)
+        clock = {name: _field(row, name, _clock_seconds, source, number)
+                 for name in ("vru_entry", "vru_exit", "q_start", "q_exit", "ser_start", "ser_exit")}
+        entry, vru_exit, q_start = clock["vru_entry"], clock["vru_exit"], clock["q_start"]
         if outcome == "PHANTOM":
             skipped["PHANTOM (virtual calls, ignored per the data's documentation)"] += 1
             continue

@@ -321,8 +321,11 @@ def forecast_series(
     selection: Backtest | None = None
     if model == "auto":
         names = _check_models(models)
-        selection = _backtest(prepared, min(select_days, len(prepared.grid) - 1), names, progress)
-        model = selection.chosen
+        if len(prepared.grid) > 1:
+            selection = _backtest(prepared, min(select_days, len(prepared.grid) - 1), names, progress)
+            model = selection.chosen
+        else:  # a single day of history: nothing to compare on, the plainest model
+            model = SIMPLE_MODELS[0]
     else:
         _check_models([model])
     cutoff = last + timedelta(days=1)
