@@ -44,6 +44,7 @@ def test_schedule_writes_csv_ics_and_chart(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["status"] in ("OPTIMAL", "FEASIBLE")
     assert report["gap"]["required_hours"] == 210
+    assert sum(c["required"] for c in report["coverage"]) == 420  # agents over half-hour intervals
     assert report["written"] == {"csv": str(out), "ics": str(ics), "chart": str(chart)}
     shifts = read_csv(out)
     assert len(shifts) == len(report["shifts"]) == sum(a["shifts"] for a in report["agents"].values())

@@ -147,3 +147,22 @@ def test_under_staffing_costs_more_than_over_staffing() -> None:
     assert result.status == "OPTIMAL"
     assert [(s.start.time(), s.end.time()) for s in result.shifts] == [(time(12), time(16))]
     assert result.gap()["under_hours"] == 0
+
+
+def test_many_skills_split_each_agents_work() -> None:
+    """Beyond four skills the model splits each agent's work among their skills explicitly."""
+    day = date(2026, 11, 23)
+    skills = ["a", "b", "c", "d", "e"]
+    need = [
+        Requirement(datetime.combine(day, time(h, m)), 1.0, s)
+        for h in range(9, 17)
+        for m in (0, 30)
+        for s in skills
+    ]
+    team = [SchedAgent(f"p{i}", skills=frozenset({skills[i], skills[(i + 1) % 5]})) for i in range(5)]
+    rules = ShiftRules(start_times=(time(9),), lengths_min=(480,), breaks=(), min_rest_hours=0)
+    result = solve_schedule(team, need, rules, time_limit_s=5, num_workers=2)
+    assert result.ok and len(result.shifts) == 5
+    assert result.gap()["covered_share"] == 1.0
+    for row in result.coverage:
+        assert row.scheduled == pytest.approx(1.0), row

@@ -43,6 +43,7 @@ def draw_timeline(ax: Axes, shifts: Sequence[Shift]) -> None:
     for day in sorted(by_day):
         for agent in sorted(by_day[day]):
             rows.append((agent, day, by_day[day][agent]))
+    total_rows = len(rows)
     rows = rows[:MAX_TIMELINE_ROWS]
     first = min(_hours(s.start, datetime.combine(s.day, datetime.min.time())) for s in shifts)
     last = max(_hours(s.end, datetime.combine(s.day, datetime.min.time())) for s in shifts)
@@ -73,7 +74,8 @@ def draw_timeline(ax: Axes, shifts: Sequence[Shift]) -> None:
     ax.set_xticklabels([f"{h % 24:02d}:00" for h in span], fontsize=7, rotation=90)
     ax.grid(axis="x", color="#dddddd", linewidth=0.5)
     ax.set_axisbelow(True)
-    ax.set_title("Schedule by day and agent", loc="left")
+    shown = "" if total_rows == len(rows) else f" (first {len(rows)} of {total_rows} agent-days)"
+    ax.set_title(f"Schedule by day and agent{shown}", loc="left")
     ax.legend(
         handles=[Patch(color=c, label=k.value) for k, c in COLOURS.items()],
         loc="lower right",

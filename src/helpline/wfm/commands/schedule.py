@@ -118,6 +118,15 @@ def schedule(
                     "gap": result.gap() if result.ok else None,
                     "agents": _agent_hours(result),
                     "shifts": _shift_dict(result),
+                    "coverage": [
+                        {
+                            "interval_start": c.start.isoformat(timespec="minutes"),
+                            "skill": c.skill,
+                            "required": c.required,
+                            "scheduled": round(c.scheduled, 3),
+                        }
+                        for c in result.coverage
+                    ],
                     "problems": list(result.problems),
                     "warnings": list(result.warnings),
                     "written": written,
