@@ -13,6 +13,7 @@ from helpline.wfm.history import (
     CallLog,
     HistoryError,
     Outcome,
+    aggregate_by_queue,
     aggregate_calls,
     parse_bank_log,
     parse_interval,
@@ -241,3 +242,10 @@ def test_bank_negative_durations_are_refused_but_a_skewed_voice_menu_clock_is_no
 def test_bank_header_with_a_byte_order_mark() -> None:
     lines = SAMPLE.read_text(encoding="latin-1").splitlines()
     assert len(parse_bank_log(["\ufeff" + lines[0], *lines[1:]])) == 6
+
+
+def test_aggregation_for_every_queue_shares_the_days(sample: CallLog) -> None:
+    series = aggregate_by_queue(sample, pd.Timedelta(hours=1))
+    assert sorted(series) == ["NE", "NW", "PS"]
+    assert {len(one.frame) for one in series.values()} == {48}
+    assert series["NW"].frame["arrivals"].sum() == 1  # the other NW call hung up in the voice menu

@@ -495,3 +495,8 @@ def resample(series: IntervalSeries, interval: pd.Timedelta) -> IntervalSeries:
     out = pd.DataFrame({"arrivals": grouped["arrivals"], "handled": grouped["handled"], "aht_s": aht},
                        index=pd.DatetimeIndex(grouped.index, name="start"))
     return IntervalSeries(out, interval, series.queue, series.resolution)
+
+
+def aggregate_by_queue(log: CallLog, interval: pd.Timedelta) -> dict[str, IntervalSeries]:
+    """:func:`aggregate_calls` for every queue in the log, on the same days."""
+    return {queue: aggregate_calls(log, interval, queue) for queue in log.queues()}
