@@ -7,6 +7,11 @@ Nothing here touches a socket or a clock. The SIP edge parses bytes with ``parse
 
 from __future__ import annotations
 
+from helpline.protocols.sip.answer_retransmission import (
+    AnswerAcknowledged,
+    AnswerRetransmitter,
+    AnswerTimedOut,
+)
 from helpline.protocols.sip.builders import (
     add_received,
     build_ack_for_failure,
@@ -66,6 +71,9 @@ __all__ = [
     "PCMU",
     "AbsoluteUri",
     "AckReceived",
+    "AnswerAcknowledged",
+    "AnswerRetransmitter",
+    "AnswerTimedOut",
     "Address",
     "AuthResult",
     "AuthStatus",

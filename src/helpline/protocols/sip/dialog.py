@@ -124,6 +124,7 @@ class Dialog:
         self.state = state
         self.secure = secure
         self.invite_seq: int | None = None
+        self._ack: Request | None = None
 
     @property
     def id(self) -> DialogId:
@@ -209,10 +210,16 @@ class Dialog:
     def create_ack(
         self, via: Via, *, body: bytes = b"", content_type: str | None = None
     ) -> Request:
-        """The ACK for a 2xx to the last INVITE (§13.2.2.4): same CSeq number, new branch."""
+        """The ACK for a 2xx to the last INVITE (§13.2.2.4): same CSeq number, new branch.
+
+        Asked again for the same INVITE (a retransmitted 2xx), it returns the very same ACK.
+        """
         if self.invite_seq is None:
             raise SipStateError("no INVITE to acknowledge in this dialog")
-        return self._build("ACK", self.invite_seq, via, (), body, content_type)
+        if self._ack is not None and self._ack.cseq.seq == self.invite_seq:
+            return self._ack
+        self._ack = self._build("ACK", self.invite_seq, via, (), body, content_type)
+        return self._ack
 
     def _build(
         self,
