@@ -8,7 +8,7 @@ import typer
 
 # Each module here defines ``register(app: typer.Typer) -> None`` and keeps its heavy imports
 # inside the command, so ``helpline --help`` stays fast.
-BENCHMARKS = ("routing", "sim", "staffing", "sip")
+BENCHMARKS = ("routing", "sim", "staffing", "sip", "media")
 
 
 def build() -> typer.Typer:
