@@ -216,3 +216,24 @@ def test_responses_follow_via_rport_and_received() -> None:
     without = make_request("OPTIONS", rport=False)
     assert response_peer(without, ("203.0.113.9", 40000), reliable=False) == ("203.0.113.9", 5061)
     assert response_peer(without, ("203.0.113.9", 40000), reliable=True) == ("203.0.113.9", 40000)
+
+
+@pytest.mark.parametrize(
+    "kind", [ClientInviteTransaction, ClientNonInviteTransaction, ServerInviteTransaction, ServerNonInviteTransaction]
+)
+def test_tables_are_complete_and_consistent(kind: type[Transaction]) -> None:
+    for (state, _event), (next_state, action) in kind.TABLE.items():
+        assert callable(getattr(kind, "_" + action)), f"{kind.__name__} lacks _{action}"
+        assert state is not State.TERMINATED
+        for timer in kind.STATE_TIMERS.get(state, frozenset()):
+            assert (state, timer) in kind.TABLE, f"{timer} can fire in {state} but is not handled"
+        assert next_state in State
+
+
+def test_server_invite_refuses_a_provisional_after_its_final_response() -> None:
+    invite = make_request("INVITE")
+    tx = ServerInviteTransaction(invite, CALLER, 0.0)
+    tx.send(build_response(invite, 603, to_tag="x"), 0.0)
+    with pytest.raises(SipStateError):
+        tx.send(build_response(invite, 180, to_tag="x"), 0.1)
+    assert tx.state is State.COMPLETED and len(tx.messages_to_send()) == 2
