@@ -14,7 +14,14 @@ from helpline.wfm.scheduling.inputs import (
     load_rules,
     parse_unavailability,
 )
-from helpline.wfm.scheduling.model import Contract, Requirement, SchedAgent, ShiftRules
+from helpline.wfm.scheduling.model import (
+    ActivityKind,
+    BreakRule,
+    Contract,
+    Requirement,
+    SchedAgent,
+    ShiftRules,
+)
 from helpline.wfm.scheduling.solver import solve_schedule
 
 MONDAY = date(2026, 11, 23)
@@ -159,3 +166,39 @@ def test_rules_errors(tmp_path: Path) -> None:
     path.write_text("shift:\n  starts: {from: '08:00', to: '10:00', every: 20}\n")
     with pytest.raises(ScheduleInputError, match=r"start 08:20 is not on the 15-minute grid"):
         load_rules(path)
+
+
+def test_floor_counts_agents_on_shift_and_warns_where_breaks_dip_below() -> None:
+    """Two agents for two required: feasible; their breaks then dip below the floor, said as warnings."""
+    rules = ShiftRules(
+        start_times=(time(9),),
+        lengths_min=(240,),
+        breaks=(BreakRule(ActivityKind.BREAK, 15, 60, 120),),
+        min_rest_hours=0,
+        coverage_floor=1.0,
+    )
+    need = [Requirement(datetime.combine(MONDAY, time(h, m)), 2.0) for h in range(9, 13) for m in (0, 30)]
+    team = [SchedAgent(name, name) for name in ("ana", "ben")]
+    result = solve_schedule(team, need, rules, time_limit_s=5, num_workers=2)
+    assert result.status == "OPTIMAL"
+    assert len(result.shifts) == 2
+    assert result.warnings
+    assert all(w.startswith("coverage floor missed Mon 2026-11-23 1") for w in result.warnings)
+
+
+def test_floor_with_many_skills_names_days_off_and_floors() -> None:
+    """Five skills take the per-agent model; the one agent holding e works one day of two."""
+    skills = ["a", "b", "c", "d", "e"]
+    rules = ShiftRules(start_times=(time(9),), lengths_min=(240,), breaks=(), min_rest_hours=0, coverage_floor=1.0)
+    need = [
+        Requirement(datetime.combine(MONDAY + timedelta(days=d), time(10)), 1.0, s) for d in (0, 1) for s in skills
+    ]
+    team = [SchedAgent(f"p{i}", skills=frozenset({s})) for i, s in enumerate(skills)]
+    team[4] = SchedAgent("p4", skills=frozenset({"e"}), contract=Contract(days_off_per_week=6))
+    result = solve_schedule(team, need, rules, time_limit_s=5, num_workers=2)
+    assert result.status == "INFEASIBLE"
+    assert set(result.problems[1:]) == {
+        "agent p4: 6 days off in the week of 2026-11-23 (at most 1 working day)",
+        "coverage floor of 100% of the requirement on Mon 2026-11-23 for e",
+        "coverage floor of 100% of the requirement on Tue 2026-11-24 for e",
+    }

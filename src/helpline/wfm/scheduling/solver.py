@@ -2,18 +2,15 @@
 
 Theory of operation. Stage one chooses the shifts. For every agent and day, one Boolean per
 candidate shift says "works this shift" (at most one a day). A chosen shift counts toward
-coverage slot by slot, less the chance that one of its breaks falls on that slot if the break
-were placed anywhere in its window; so breaks steer the choice of shifts without a variable
-each. Stage two keeps those shifts and places the breaks: one Boolean per break and allowed
+coverage less its breaks, estimated without a variable each (see below). Stage two keeps those shifts and places the breaks: one Boolean per break and allowed
 start slot, exactly one per break, never two breaks on one slot; here an agent is at work in a
 slot exactly when their shift covers it and no break does. Splitting the two keeps the search
 small (placing breaks with the shifts multiplies the choices and CP-SAT finds poor schedules
 in the same time); candidate shifts are only those whose breaks fit together, so stage two
 always has a solution.
 
-In both stages, work is counted per requirement interval in hundredths of a slot; an agent with
-several required skills splits their work of an interval among those skills (integer
-variables), so no one is counted twice. Per interval and skill, under- and over-staffing are
+In both stages, work is counted per requirement interval in hundredths of a slot, and an agent
+with several required skills counts toward one skill at a time: no one is counted twice. Per interval and skill, under- and over-staffing are
 minimised with under-staffing weighted higher.
 
 Hours per week, days off per week, rest between shifts and the coverage floor are the
@@ -21,8 +18,16 @@ constraint families that can make the problem infeasible, all in stage one. Stag
 solved with them hard. Only when that is infeasible is it built again with one assumption
 literal per agent and family (per day and skill for the floor); CP-SAT's sufficient
 assumptions are then shrunk by dropping one at a time and re-solving, and the remaining ones
-are reported in words. The floor holds in stage one on expected coverage; in stage two it is a
-heavily weighted target, and any interval where break placement still misses it is reported.
+are reported in words. Stage one checks the floor against the agents on shift, a relaxation
+(breaks can only lower it), so a floor it calls impossible is impossible; in stage two the
+floor is a heavily weighted target and any interval where breaks still dip below it is
+reported as a warning.
+
+Stage one works on groups of agents holding the same required skills when there are at most
+four skills (coverage per set of skills, breaks spread evenly over each shift, a running level
+per group and slot: small enough for teams of dozens of agents); with more skills it splits
+each agent's work per interval explicitly, breaks weighted by where they may fall. A greedy
+schedule (``greedy.py``), completed by a solve with the shifts fixed, is each stage's start.
 """
 
 from __future__ import annotations
@@ -152,6 +157,7 @@ class _Builder:
             lambda: defaultdict(list)
         )
         work: dict[tuple[str, int], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        on_shift: dict[tuple[int, str], list[cp_model.IntVar]] = defaultdict(list)
         for agent in self.agents:
             group = frozenset(relevant_skills(agent, self.skills))
             day_works: dict[int, cp_model.LinearExprT] = {}
@@ -177,16 +183,29 @@ class _Builder:
                         per_interval[(c.start + offset) // self.k] += hundredths
                     for i, hundredths in per_interval.items():
                         work[(agent.id, i)].append((hundredths, x))
+                    if self.rules.coverage_floor > 0:
+                        for t in range(c.start, c.end):
+                            for skill in group:
+                                on_shift[(t // self.k, skill)].append(x)
             self._weekly(m, agent, day_works, day_paid, gate)
             self._rest(m, agent, built, gate)
         if grouped:
-            self._served(m, self._group_work(m, steps), gate, explain)
+            heads = self._group_work(m, steps, whole=True) if self.rules.coverage_floor > 0 else {}
+            self._served(m, self._group_work(m, steps), heads, gate, explain)
         else:
             exprs = {
                 key: cp_model.LinearExpr.weighted_sum([x for _, x in terms], [w for w, _ in terms])
                 for key, terms in work.items()
             }
-            self._coverage(m, built, exprs, gate, explain, hard_floor=True)
+            self._coverage(m, built, exprs, gate, explain, soft_floor=False)
+            # The floor, per skill, against everyone on shift holding it: a relaxation, so
+            # what it rules out is impossible (the split among skills is left to the search).
+            gates: dict[tuple[date, str], list[cp_model.IntVar]] = {}
+            for (i, skill), required in self.required.items():
+                if self.rules.coverage_floor > 0 and required > 0:
+                    floor = math.ceil(self.rules.coverage_floor * required * self.k - 1e-9)
+                    present = on_shift.get((i, skill), [])
+                    m.add(sum(present) >= floor).only_enforce_if(self._floor_gate(gates, i, skill, gate))
         return built
 
     def _work_share(self, c: Candidate) -> int:
@@ -198,19 +217,26 @@ class _Builder:
         self,
         m: cp_model.CpModel,
         steps: Mapping[frozenset[str], Mapping[int, list[tuple[int, cp_model.IntVar]]]],
+        whole: bool = False,
     ) -> dict[int, list[tuple[frozenset[str], cp_model.LinearExprT]]]:
-        """Each group's work per interval, from a running level per slot."""
+        """Each group's work per interval, from a running level per slot.
+
+        With ``whole``, every agent on shift counts in full (breaks ignored): the headcount
+        the coverage floor is checked against, which only the break placement can lower.
+        """
         out: dict[int, list[tuple[frozenset[str], cp_model.LinearExprT]]] = defaultdict(list)
         for group, by_slot in steps.items():
             cap = _SCALE * sum(1 for a in self.agents if frozenset(relevant_skills(a, self.skills)) == group)
             level: cp_model.IntVar | int = 0
             per_interval: dict[int, list[cp_model.LinearExprT]] = defaultdict(list)
             first, last = min(by_slot), max(by_slot)
+            name = f"{'on' if whole else 'work'}_{'+'.join(sorted(group))}"
             for t in range(first, last):
                 delta = by_slot.get(t)
                 if delta:
-                    nxt = m.new_int_var(0, cap, f"on_{'+'.join(sorted(group))}_{t}")
-                    m.add(nxt == level + cp_model.LinearExpr.weighted_sum([x for _, x in delta], [w for w, _ in delta]))
+                    weights = [(_SCALE if w > 0 else -_SCALE) if whole else w for w, _ in delta]
+                    nxt = m.new_int_var(0, cap, f"{name}_{t}")
+                    m.add(nxt == level + cp_model.LinearExpr.weighted_sum([x for _, x in delta], weights))
                     level = nxt
                 per_interval[t // self.k].append(level)
             for i, levels in per_interval.items():
@@ -240,7 +266,7 @@ class _Builder:
                         m.add_at_most_one(away[t])
                     work[(agent.id, t // self.k)].append(_SCALE - _SCALE * sum(away[t]))
         exprs = {key: sum(terms) for key, terms in work.items()}
-        self._coverage(m, built, exprs, lambda _: [], explain=False, hard_floor=False)
+        self._coverage(m, built, exprs, lambda _: [], explain=False, soft_floor=True)
         return built
 
     # -- shared -----------------------------------------------------------------------------
@@ -264,12 +290,14 @@ class _Builder:
         self,
         m: cp_model.CpModel,
         by_interval: Mapping[int, list[tuple[frozenset[str], cp_model.LinearExprT]]],
+        heads: Mapping[int, list[tuple[frozenset[str], cp_model.LinearExprT]]],
         gate: Callable[[str], list[cp_model.IntVar]],
         explain: bool,
     ) -> None:
         """Coverage without choosing who serves which skill: served work per skill is bounded,
         for every set of skills, by the work of the agents holding any of them (Hall's
         condition, which is exactly when a split among agents exists). Idle work is over-staffing.
+        The coverage floor is checked the same way against the agents on shift (``heads``).
         """
         per_interval = self.k * _SCALE
         skills = sorted(self.skills)
@@ -285,13 +313,20 @@ class _Builder:
                 served[skill] = m.new_int_var(0, target, f"served_{i}_{skill}")
                 if not explain:
                     penalties.append(self.rules.under_weight * (target - served[skill]))
-                required = self.required.get((i, skill), 0.0)
-                if self.rules.coverage_floor > 0 and required > 0:
-                    floor = math.ceil(self.rules.coverage_floor * required * self.k - 1e-9) * _SCALE
-                    m.add(served[skill] >= min(floor, target)).only_enforce_if(self._floor_gate(gates, i, skill, gate))
             for subset in subsets:
                 able = [expr for group, expr in terms if group & subset]
                 m.add(sum(served[s] for s in subset) <= sum(able))
+            floors: dict[str, cp_model.LinearExprT] = {}
+            for skill in skills:
+                required = self.required.get((i, skill), 0.0)
+                if self.rules.coverage_floor > 0 and required > 0:
+                    floor = math.ceil(self.rules.coverage_floor * required * self.k - 1e-9) * _SCALE
+                    lits = self._floor_gate(gates, i, skill, gate)
+                    floors[skill] = floor * lits[0] if lits else floor
+            for subset in subsets:
+                if floors and subset & floors.keys():
+                    on_shift = [expr for group, expr in heads.get(i, []) if group & subset]
+                    m.add(sum(floors[s] for s in subset if s in floors) <= sum(on_shift))
             if not explain:
                 idle = cp_model.LinearExpr.sum([e for _, e in terms]) - cp_model.LinearExpr.sum(list(served.values()))
                 penalties.append(self.rules.over_weight * idle)
@@ -306,7 +341,7 @@ class _Builder:
         work: Mapping[tuple[str, int], cp_model.LinearExprT],
         gate: Callable[[str], list[cp_model.IntVar]],
         explain: bool,
-        hard_floor: bool,
+        soft_floor: bool,
     ) -> None:
         """Split each agent's work among their skills, then price under- and over-staffing."""
         h = self.horizon
@@ -330,7 +365,6 @@ class _Builder:
                     built.alloc[(agent.id, i, s)] = part
                     coverage[(i, s)].append(part)
 
-        floor_gates: dict[tuple[date, str], list[cp_model.IntVar]] = {}
         penalties: list[cp_model.LinearExprT] = []
         for key in sorted(coverage):
             i, skill = key
@@ -339,9 +373,7 @@ class _Builder:
             target = round(required * per_interval)
             if self.rules.coverage_floor > 0 and required > 0:
                 floor = math.ceil(self.rules.coverage_floor * required * self.k - 1e-9) * _SCALE
-                if hard_floor:
-                    m.add(staffed >= floor).only_enforce_if(self._floor_gate(floor_gates, i, skill, gate))
-                else:
+                if soft_floor:
                     miss = m.new_int_var(0, floor, f"floor_{i}_{skill}")
                     m.add(miss >= floor - staffed)
                     built.floor_misses.append((i, skill, miss))
