@@ -150,6 +150,12 @@ class Address:
 
     @classmethod
     def parse(cls, text: str, what: str = "address", *, name_addr_only: bool = False) -> Address:
+        # Addresses are immutable, so the same header text (From, To, Contact are read several
+        # times per message) is parsed once.
+        return _parse_address(text, what, name_addr_only)
+
+    @classmethod
+    def _parse(cls, text: str, what: str, name_addr_only: bool) -> Address:
         s = text.strip()
         if not s:
             raise SipParseError(f"bad {what}: empty")
@@ -160,13 +166,8 @@ class Address:
             if not rest.startswith("<"):
                 raise SipParseError(f"bad {what}: quoted display name not followed by <URI>")
             s = rest
-        lt = -1
-        for i, c in enumerate(s):
-            if c in ';"':
-                break
-            if c == "<":
-                lt = i
-                break
+        m = _FIRST_SPECIAL.search(s)
+        lt = m.start() if m and m.group() == "<" else -1
         if lt >= 0:
             if lt > 0:
                 display = _check_display_name(s[:lt], what) or None
@@ -181,17 +182,23 @@ class Address:
             # addr-spec: the URI ends at the first ';' or whitespace, and any ';' after it starts
             # the header's own parameters (RFC 3261 §20.10), which is why a URI with ',', ';'
             # or '?' must be in angle brackets.
-            end = len(s)
-            for i, c in enumerate(s):
-                if c == ";" or c in WSP:
-                    end = i
-                    break
+            m = _ADDR_SPEC_END.search(s)
+            end = m.start() if m else len(s)
             uri_text, params_text = s[:end], s[end:]
             if "?" in uri_text or "," in uri_text:
                 raise SipParseError(f"bad {what}: a URI with '?' or ',' must be enclosed in <>")
         uri = parse_uri(uri_text)
         params = parse_params(params_text, what)
         return cls(uri=uri, display_name=display, params=params)
+
+
+_FIRST_SPECIAL = re.compile(r'[;"<]')
+_ADDR_SPEC_END = re.compile(r"[; \t]")
+
+
+@lru_cache(maxsize=8192)
+def _parse_address(text: str, what: str, name_addr_only: bool) -> Address:
+    return Address._parse(text, what, name_addr_only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,12 +304,17 @@ def parse_addresses(value: str, what: str, *, name_addr_only: bool = False) -> l
 
 
 def parse_vias(value: str) -> list[Via]:
+    return list(_parse_vias(value))
+
+
+@lru_cache(maxsize=8192)
+def _parse_vias(value: str) -> tuple[Via, ...]:
     out = []
     for part in split_commas(value):
         if not part:
             raise SipParseError("bad Via: empty element in list")
         out.append(Via.parse(part))
-    return out
+    return tuple(out)
 
 
 def parse_contacts(value: str) -> list[Address] | None:

@@ -109,7 +109,9 @@ def _header_fields(lines: list[tuple[bytes, bytes]]) -> list[HeaderField]:
     raw: list[bytes] = []
 
     def flush() -> None:
-        if raw:
+        if len(raw) == 1:
+            fields.append(HeaderField(name, pieces[0].strip(WSP), raw[0]))
+        elif raw:
             value = " ".join(p for p in (s.strip(WSP) for s in pieces) if p)
             fields.append(HeaderField(name, value, b"".join(raw)))
 

@@ -78,6 +78,9 @@ def split_commas(value: str) -> list[str]:
     returned stripped; an empty element (``a,,b``) is returned as an empty string so that the
     caller can decide whether that is an error.
     """
+    if "," not in value:
+        # Nothing to split; quotes and brackets are checked by whoever parses the element.
+        return [value.strip()]
     parts: list[str] = []
     depth = 0
     i = 0
