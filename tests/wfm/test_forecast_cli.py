@@ -154,3 +154,17 @@ def test_interval_defaults_to_the_csvs_own(runner: CliRunner, history_csv: Path)
     assert code == 0, err
     payload = json.loads(out)
     assert payload["interval"] == "15min" and len(payload["intervals"]) == 96
+
+
+def test_forecast_csv_feeds_the_staffing_reader(runner: CliRunner, history_csv: Path, tmp_path: Path) -> None:
+    from helpline.wfm.intervals import read_intervals
+
+    loads = tmp_path / "loads.csv"
+    code, _, err = invoke(runner, "--history", str(history_csv), "--interval", "30min", "--horizon-days", "2",
+                          "--model", "weekday_average", "--csv", str(loads))
+    assert code == 0, err
+    rows = read_intervals(loads)
+    assert len(rows) == 20  # Sunday (closed) and Monday, 8:00-18:00 at 30 minutes: open intervals only
+    first = rows[0]
+    assert first.start == "2024-01-29T08:00:00" and first.queue == "all"
+    assert first.rate == pytest.approx(10 / 1800, rel=0.01) and first.aht == pytest.approx(240)
