@@ -78,9 +78,13 @@ LIST_HEADERS = frozenset(
 )
 
 
-@lru_cache(maxsize=4096)
 def header_key(name: str) -> str:
     """The lookup key of a header name: compact forms expanded, lower-cased."""
+    return _header_key(name) if len(name) <= 64 else _header_key.__wrapped__(name)
+
+
+@lru_cache(maxsize=1024)
+def _header_key(name: str) -> str:
     lname = name.lower()
     if len(lname) == 1:
         full = COMPACT_FORMS.get(lname)
@@ -151,7 +155,9 @@ class Address:
     @classmethod
     def parse(cls, text: str, what: str = "address", *, name_addr_only: bool = False) -> Address:
         # Addresses are immutable, so the same header text (From, To, Contact are read several
-        # times per message) is parsed once.
+        # times per message) is parsed once; long texts are not memoized, to bound memory.
+        if len(text) > _MEMO_MAX:
+            return cls._parse(text, what, name_addr_only)
         return _parse_address(text, what, name_addr_only)
 
     @classmethod
@@ -192,6 +198,7 @@ class Address:
         return cls(uri=uri, display_name=display, params=params)
 
 
+_MEMO_MAX = 512  # longest header text worth memoizing (at most 8192 of them are kept)
 _FIRST_SPECIAL = re.compile(r'[;"<]')
 _ADDR_SPEC_END = re.compile(r"[; \t]")
 
@@ -304,6 +311,8 @@ def parse_addresses(value: str, what: str, *, name_addr_only: bool = False) -> l
 
 
 def parse_vias(value: str) -> list[Via]:
+    if len(value) > _MEMO_MAX:
+        return list(_parse_vias.__wrapped__(value))
     return list(_parse_vias(value))
 
 
