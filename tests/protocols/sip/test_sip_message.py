@@ -258,3 +258,15 @@ def test_add_received_fills_rport_and_received() -> None:
     assert bytes(bye) == before
     add_received(bye, "10.9.9.9", 5061)
     assert bye.top_via.received == "10.9.9.9" and bye.top_via.rport is None
+
+
+def test_tolerates_what_real_phones_send_beyond_the_grammar() -> None:
+    base = fixture_bytes("bye.sip")
+    b64 = parse_message(base.replace(b"Call-ID: 1-4321@127.0.0.1", b"Call-ID: YWJjZA==@10.0.0.1"))
+    assert b64.call_id == "YWJjZA==@10.0.0.1"
+    utf8 = parse_message(base.replace(b"From: sipp <", "From: José Müller <".encode()))
+    assert utf8.from_.display_name == "José Müller"
+    with pytest.raises(SipParseError, match="bad Call-ID"):
+        parse_message(base.replace(b"Call-ID: 1-4321@127.0.0.1", b"Call-ID: a\x01b"))
+    with pytest.raises(SipParseError, match="display name"):
+        parse_message(base.replace(b"From: sipp <", "From: Müller, José <".encode()))

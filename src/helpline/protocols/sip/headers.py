@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from helpline.protocols.sip.errors import SipParseError
 from helpline.protocols.sip.syntax import (
+    TOKEN_CHARS,
     WSP,
     Params,
     format_params,
@@ -103,9 +104,11 @@ def canonical_name(name: str) -> str:
 
 def _check_display_name(text: str, what: str) -> str:
     # display-name = *(token LWS) / quoted-string; an unquoted name is tokens separated by LWS.
+    # Non-ASCII letters are tolerated unquoted (some phones send UTF-8 names that way); the
+    # separators that would change the meaning (',' ';' '"' '<' ...) are not.
     words = text.split()
     for w in words:
-        if not is_token(w):
+        if not is_token(w) and not all(c in TOKEN_CHARS or ord(c) > 127 for c in w):
             raise SipParseError(f"bad {what}: display name {text!r} has characters that need quotes")
     return " ".join(words)
 
