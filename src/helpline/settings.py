@@ -38,11 +38,63 @@ class HttpSettings(_Section):
     port: int = 8080
 
 
+class SipUserSettings(_Section):
+    """A phone that registers here (an agent's desk phone or softphone)."""
+
+    password: SecretStr
+    agent: str | None = None  # the agent id it rings for; default: the user name
+    dial_out: bool = True  # may call external numbers through a trunk
+
+
+class TrunkSettings(_Section):
+    """A carrier: where its calls come from, how it authenticates, where calls out go."""
+
+    allow_from: tuple[str, ...] = ()  # source addresses or networks (CIDR) trusted as this trunk
+    username: str | None = None  # digest credentials a trunk may present instead
+    password: SecretStr | None = None
+    address: str | None = None  # host:port that calls out (callbacks, external agents) go to
+    dial_out: bool = False  # calls arriving from this trunk may go out again
+
+
+class DidSettings(_Section):
+    """A dialed number: which tenant answers it with which flow."""
+
+    tenant: str
+    flow: str
+
+
+class QueueExperienceSettings(_Section):
+    """What a caller hears and may do while waiting in a queue."""
+
+    announce_every_s: float = 60.0  # position and estimated wait, on entry and then this often
+    announce_position: bool = True
+    announce_wait: bool = True
+    callback_key: str | None = "1"  # be called back and keep the place in line
+    voicemail_key: str | None = "2"  # leave the queue for voicemail
+    leave_when_empty: bool = True  # to voicemail when no agent of the queue is logged in
+    voicemail_max_s: float = 120.0
+
+
 class SipSettings(_Section):
     host: str = "127.0.0.1"
     port: int = 5060
     rtp_port_min: int = 20000
     rtp_port_max: int = 30000
+    enabled: bool = True
+    tcp: bool = True
+    realm: str = "helpline"
+    users: dict[str, SipUserSettings] = {}
+    trunks: dict[str, TrunkSettings] = {}
+    dids: dict[str, DidSettings] = {}
+    default_trunk: str | None = None  # for calls out: callbacks, agents at external numbers
+    agent_numbers: dict[str, str] = {}  # agent id -> external number reached through the trunk
+    queue_experience: QueueExperienceSettings = QueueExperienceSettings()
+    queues: dict[str, QueueExperienceSettings] = {}  # per-queue overrides by queue id
+    login_on_register: bool = True  # a registered phone logs its agent in; unregistering out
+    rate_limit_per_s: float = 30.0  # requests per second from one untrusted source address
+    rate_limit_burst: float = 60.0
+    external_number_pattern: str = r"\+?[0-9]{6,15}"
+    no_media_timeout_s: float = 60.0
 
 
 class RuntimeSettings(_Section):
@@ -113,6 +165,10 @@ def masked(settings: Settings) -> dict[str, Any]:
             return {k: walk(getattr(value, k)) for k in type(value).model_fields}
         if isinstance(value, Path):
             return str(value)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, tuple):
+            return [walk(v) for v in value]
         return value
 
     data = walk(settings)
