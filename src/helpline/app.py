@@ -9,6 +9,7 @@ tenant's live state from its event log, then open the HTTP port.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,7 @@ class Helpline:
     metrics: Metrics
     clock: Clock
     http: FastAPI = field(init=False)
+    voice: Any = None  # the voice service (SIP edge and call controller) once started
 
     def __post_init__(self) -> None:
         self.http = create_http_app(metrics=self.metrics, health=self.health)
@@ -116,6 +118,10 @@ class Helpline:
             await partition.start()
 
     async def stop(self) -> None:
+        if self.voice is not None:
+            await self.voice.close()
+            await self.voice.media.close()
+            self.voice = None
         for partition in self.partitions.values():
             await partition.stop()
         await self.db.dispose()
@@ -149,6 +155,44 @@ async def build(settings: Settings, *, config_file: Path | None = None, clock: C
         metrics.watch_tenant(tenant, _live_readout(partition, clock))
         partitions[tenant] = partition
     return Helpline(settings, db, event_log, configs, partitions, commands, metrics, clock)
+
+
+async def start_voice(
+    helpline: Helpline, *, flows: Mapping[str, Any] | None = None, constants: Mapping[str, str] | None = None
+) -> Any:
+    """Start the SIP edge and the call controller on ``settings.sip`` (flows from ``sip.flows_dir``
+    unless given); the voice service is kept in ``helpline.voice`` and stopped with the server."""
+    from helpline.edge.media import MediaEngine
+    from helpline.features.flows.loader import load_flows
+    from helpline.features.voice.prompts import PromptLibrary
+    from helpline.features.voice.repository import CallRecordRepository
+    from helpline.features.voice.service import VoiceService
+
+    settings = helpline.settings
+    if flows is None:
+        flows = {}
+        if settings.sip.flows_dir is not None:
+            queues = {q.id for config in helpline.configs.values() for q in config.queues}
+            loaded = load_flows(settings.sip.flows_dir, known_queues=queues, constants=constants)
+            flows = {name: item.flow for name, item in loaded.items()}
+    media = MediaEngine.from_settings(settings)
+    voice = VoiceService(
+        settings=settings,
+        media=media,
+        partitions=helpline.partitions,
+        configs=helpline.configs,
+        flows=flows,
+        prompts=PromptLibrary(settings.data_dir),
+        clock=helpline.clock,
+        records=CallRecordRepository(helpline.db),
+    )
+    try:
+        await voice.start(helpline.commands)
+    except BaseException:
+        await media.close()
+        raise
+    helpline.voice = voice
+    return voice
 
 
 def _live_readout(partition: Partition, clock: Clock) -> Any:

@@ -86,6 +86,7 @@ class SipSettings(_Section):
     users: dict[str, SipUserSettings] = {}
     trunks: dict[str, TrunkSettings] = {}
     dids: dict[str, DidSettings] = {}
+    flows_dir: Path | None = None  # the flow files (YAML) the DIDs name
     default_trunk: str | None = None  # for calls out: callbacks, agents at external numbers
     agent_numbers: dict[str, str] = {}  # agent id -> external number reached through the trunk
     queue_experience: QueueExperienceSettings = QueueExperienceSettings()

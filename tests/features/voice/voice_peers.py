@@ -1,0 +1,206 @@
+"""Real SIP peers for the voice tests: SIPp callers and trunks, baresip agent softphones, and a
+contact center (tenant, flows, SIP edge) built on loopback ports for each test."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import socket
+import subprocess
+import wave
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from helpline.app import Helpline, build, start_voice
+from helpline.features.voice.service import VoiceService
+from helpline.protocols.rtp.g711 import ulaw_encode
+from helpline.settings import Settings
+
+SIPP = shutil.which("sipp")
+BARESIP = shutil.which("baresip")
+SCENARIOS = Path(__file__).resolve().parents[2] / "edge" / "sip" / "scenarios"
+
+TENANT = """
+id: acme
+name: Acme
+skills: [support]
+queues:
+  - id: support
+    name: Support
+    channels: [voice]
+    offer_timeout_s: 15
+    wrap_up_s: 0
+  - id: sales
+    name: Sales
+    channels: [voice]
+    offer_timeout_s: 15
+agents:
+  - id: ana
+    name: Ana
+    skills: {support: 3}
+    queues: [support, sales]
+  - id: ben
+    name: Ben
+    skills: {support: 2}
+    queues: [sales]
+"""
+
+FLOW = """
+name: support
+start: menu
+nodes:
+  menu:
+    type: menu
+    prompt: For support, press 1.
+    barge_in: true
+    options:
+      1: to_support
+    timeout_s: 6
+    retries: 1
+    fallback: to_support
+  to_support:
+    type: queue
+    queue: support
+"""
+
+
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tone_ulaw(seconds: float, hz: float = 440.0) -> bytes:
+    t = np.arange(int(8000 * seconds)) / 8000
+    return ulaw_encode((6000 * np.sin(2 * np.pi * hz * t)).astype(np.int16))
+
+
+def tone_wav(path: Path, seconds: float, hz: float = 660.0) -> Path:
+    t = np.arange(int(8000 * seconds)) / 8000
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes((6000 * np.sin(2 * np.pi * hz * t)).astype("<i2").tobytes())
+    return path
+
+
+@dataclass
+class Center:
+    helpline: Helpline
+    voice: VoiceService
+    facts: list[Any] = field(default_factory=list)
+
+    @property
+    def sip(self) -> tuple[str, int]:
+        return self.voice.endpoint.host, self.voice.endpoint.port
+
+    def kinds(self) -> list[str]:
+        return [f.KIND for f in self.facts]
+
+
+@asynccontextmanager
+async def contact_center(
+    tmp: Path, shared: Path, *, sip: dict[str, Any] | None = None, flows: dict[str, Any] | None = None,
+    clock: Any = None, tenant: str = TENANT,
+) -> AsyncIterator[Center]:
+    from helpline.features.flows.loader import parse_flow
+
+    config = tmp / "tenant.yaml"
+    config.write_text(tenant)
+    base = random.randrange(40000, 60000, 200)
+    sip_settings = {
+        "host": "127.0.0.1", "port": 0, "rtp_port_min": base, "rtp_port_max": base + 199,
+        "users": {"ana": {"password": "ana-pw"}, "ben": {"password": "ben-pw"}},
+        "trunks": {"loopback": {"allow_from": ["127.0.0.1"]}},
+        "dids": {"100": {"tenant": "acme", "flow": "support"}},
+        "queue_experience": {"announce_every_s": 20},
+        **(sip or {}),
+    }
+    settings = Settings(
+        data_dir=shared, database={"url": f"sqlite+aiosqlite:///{tmp / 'helpline.db'}"}, sip=sip_settings
+    )
+    helpline = await build(settings, config_file=config, clock=clock)
+    await helpline.start()
+    loaded = flows if flows is not None else {"support": parse_flow(FLOW).flow}
+    center = Center(helpline, await start_voice(helpline, flows=loaded))
+    for partition in helpline.partitions.values():
+        partition.subscribe(lambda _t, facts: center.facts.extend(f for _, f in facts))
+    try:
+        yield center
+    finally:
+        await helpline.stop()
+
+
+async def run_sipp(
+    scenario: str, target: tuple[str, int], cwd: Path, *, service: str = "100", extra: list[str] | None = None,
+    limit: float = 60.0, mode: list[str] | None = None,
+) -> tuple[int, str]:
+    """Run SIPp with one of the repository's scenarios (or a built-in ``-sn``); its exit code and errors."""
+    (cwd / "caller.ulaw").write_bytes(tone_ulaw(1.0))
+    args = [
+        SIPP or "sipp", f"{target[0]}:{target[1]}", *(mode or ["-sf", str(SCENARIOS / scenario)]),
+        "-s", service, "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mi", "127.0.0.1",
+        "-mp", str(free_port() & ~1), "-nostdin", "-timeout", f"{int(limit)}s", "-timeout_error",
+        "-trace_err", "-error_file", str(cwd / "sipp-errors.log"), *(extra or []),
+    ]
+    proc = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=cwd
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), limit + 10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    errors = cwd / "sipp-errors.log"
+    return proc.returncode or 0, err.decode(errors="replace") + (errors.read_text() if errors.exists() else "")
+
+
+@contextmanager
+def baresip_agent(
+    folder: Path, registrar: tuple[str, int], *, user: str = "ana", password: str = "ana-pw", talk_s: float = 3.0
+) -> Iterator[subprocess.Popen[bytes]]:
+    """baresip registered as ``user`` with auto-answer, talking a tone for ``talk_s`` seconds
+    (baresip 1.0 hangs up when its audio file ends)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wav = tone_wav(folder / "agent.wav", talk_s)
+    (folder / "config").write_text(
+        f"sip_listen 127.0.0.1:{free_port()}\nnet_interface 127.0.0.1\n"
+        f"audio_player aubridge,nil\naudio_source aufile,{wav}\naudio_alert aubridge,nil\n"
+        "module_path /usr/lib/baresip/modules\n"
+        "module g711.so\nmodule aufile.so\nmodule aubridge.so\nmodule_app account.so\nmodule_app menu.so\n"
+    )
+    (folder / "accounts").write_text(
+        f"<sip:{user}@{registrar[0]}:{registrar[1]}>;auth_pass={password};regint=60;answermode=auto;"
+        "audio_codecs=PCMU\n"
+    )
+    log = (folder / "out.log").open("wb")
+    proc = subprocess.Popen(
+        [BARESIP or "baresip", "-f", str(folder)], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        yield proc
+    finally:
+        log.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def until(condition: Callable[[], bool], limit: float = 10.0, what: str = "condition") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not met within {limit} s")
+        await asyncio.sleep(0.02)
