@@ -319,6 +319,8 @@ class MetricFold:
 
     def result(self, now: float | None = None) -> MetricsResult:
         """A copy of the figures so far; agents' open states count up to ``now``."""
+        if now is not None and not math.isfinite(now):
+            raise ValueError(f"result(now=...) needs a finite time, got {now!r}")
         until = self._last_at if now is None else now
         queues = {q: {k: t.copy() for k, t in by_k.items()} for q, by_k in self._queues.items()}
         agents = {
