@@ -166,3 +166,25 @@ def test_many_skills_split_each_agents_work() -> None:
     assert result.gap()["covered_share"] == 1.0
     for row in result.coverage:
         assert row.scheduled == pytest.approx(1.0), row
+
+
+def test_a_presolve_failure_on_the_hint_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CP-SAT 9.15 can raise absl::btree_map::at in presolve on some hints (google/or-tools#5288)."""
+    from ortools.sat.python import cp_model
+
+    real = cp_model.CpSolver.solve
+    calls: list[int] = []
+
+    def flaky(self: cp_model.CpSolver, model: cp_model.CpModel, callback: object = None) -> object:
+        calls.append(self.parameters.symmetry_level)
+        if len(calls) == 1:
+            raise IndexError("absl::btree_map::at")
+        return real(self, model, callback)
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", flaky)
+    day = date(2026, 11, 23)
+    need = [Requirement(datetime.combine(day, time(h)), 1.0) for h in range(9, 13)]
+    rules = ShiftRules(start_times=(time(9),), lengths_min=(240,), breaks=(), min_rest_hours=0)
+    result = solve_schedule([SchedAgent("solo")], need, rules, time_limit_s=5, num_workers=2)
+    assert result.status == "OPTIMAL" and len(result.shifts) == 1
+    assert calls[0] != 0 and calls[1] == 0  # the retry runs without symmetry detection

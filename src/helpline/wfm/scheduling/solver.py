@@ -39,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -463,20 +464,49 @@ def _solver(time_limit_s: float, num_workers: int) -> cp_model.CpSolver:
     return solver
 
 
+def _solve(
+    model: cp_model.CpModel,
+    time_limit_s: float,
+    num_workers: int,
+    callback: cp_model.CpSolverSolutionCallback | None = None,
+    fix_hinted: bool = False,
+) -> tuple[cp_model.CpSolver, Any]:
+    """Solve, working around CP-SAT 9.15 failing in presolve on some solution hints.
+
+    That failure (google/or-tools#5288, an ``absl::btree_map::at`` error) comes from the
+    presolve steps that rewrite the hint; without symmetry detection and probing it does not
+    occur, and without the hint it cannot.
+    """
+    attempts: list[dict[str, int]] = [{}, {"symmetry_level": 0, "cp_model_probing_level": 0}, {}]
+    for n, overrides in enumerate(attempts):
+        solver = _solver(time_limit_s, num_workers)
+        solver.parameters.fix_variables_to_their_hinted_value = fix_hinted
+        for name, value in overrides.items():
+            setattr(solver.parameters, name, value)
+        if n == len(attempts) - 1:
+            if fix_hinted:
+                break
+            model.clear_hints()  # type: ignore[no-untyped-call]
+        try:
+            return solver, solver.solve(model, callback)
+        except (IndexError, RuntimeError):
+            continue
+    return solver, cp_model.UNKNOWN
+
+
 def _complete_hint(model: cp_model.CpModel, time_limit_s: float, num_workers: int) -> None:
     """Turn a hint on the shift choices into a hint on every variable.
 
     CP-SAT starts from a hint only when it is complete; the other variables (running levels,
     served work) follow from the shifts, so a solve with the shifts fixed fills them in.
     """
-    probe = _solver(time_limit_s, num_workers)
-    probe.parameters.fix_variables_to_their_hinted_value = True
-    if probe.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    probe, status = _solve(model, time_limit_s, num_workers, fix_hinted=True)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return
-    variables = [model.get_int_var_from_proto_index(i) for i in range(len(model.proto.variables))]
-    values = [probe.value(v) for v in variables]
-    model.clear_hints()  # type: ignore[no-untyped-call]
-    for var, value in zip(variables, values, strict=True):
+    hinted = set(model.proto.solution_hint.vars)
+    missing = [model.get_int_var_from_proto_index(i) for i in range(len(model.proto.variables)) if i not in hinted]
+    # The hinted variables were fixed to their hints, so only the others need adding.
+    for var, value in [(v, probe.value(v)) for v in missing]:
         model.add_hint(var, value)
 
 
@@ -561,8 +591,12 @@ def solve_schedule(
         for c, x in xs:
             stage1.model.add_hint(x, c in picked)
     _complete_hint(stage1.model, min(2.0, time_limit_s / 10), num_workers)
-    solver1 = _solver(max(0.5, 0.8 * time_limit_s - (clock.monotonic() - started)), num_workers)
-    status1 = solver1.solve(stage1.model, _Progress("shifts", on_solution, started) if on_solution else None)
+    solver1, status1 = _solve(
+        stage1.model,
+        max(0.5, 0.8 * time_limit_s - (clock.monotonic() - started)),
+        num_workers,
+        _Progress("shifts", on_solution, started) if on_solution else None,
+    )
     if status1 == cp_model.INFEASIBLE:
         remaining = max(2.0, time_limit_s - (clock.monotonic() - started))
         reasons = _explain(builder, remaining, num_workers) or [
@@ -586,8 +620,9 @@ def solve_schedule(
                     stage2.model.add_hint(var, t == at)
     _complete_hint(stage2.model, min(2.0, time_limit_s / 10), num_workers)
     remaining = max(1.0, time_limit_s - (clock.monotonic() - started))
-    solver2 = _solver(remaining, num_workers)
-    status2 = solver2.solve(stage2.model, _Progress("breaks", on_solution, started) if on_solution else None)
+    solver2, status2 = _solve(
+        stage2.model, remaining, num_workers, _Progress("breaks", on_solution, started) if on_solution else None
+    )
     if status2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return result(
             solver2.status_name(status2),
