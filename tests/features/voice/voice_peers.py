@@ -8,6 +8,7 @@ import random
 import shutil
 import socket
 import subprocess
+import time
 import wave
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -39,7 +40,7 @@ queues:
   - id: sales
     name: Sales
     channels: [voice]
-    offer_timeout_s: 15
+    offer_timeout_s: 2
 agents:
   - id: ana
     name: Ana
@@ -67,6 +68,15 @@ nodes:
   to_support:
     type: queue
     queue: support
+"""
+
+SALES_FLOW = """
+name: sales
+start: to_sales
+nodes:
+  to_sales:
+    type: queue
+    queue: sales
 """
 
 
@@ -119,7 +129,7 @@ async def contact_center(
         "host": "127.0.0.1", "port": 0, "rtp_port_min": base, "rtp_port_max": base + 199,
         "users": {"ana": {"password": "ana-pw"}, "ben": {"password": "ben-pw"}},
         "trunks": {"loopback": {"allow_from": ["127.0.0.1"]}},
-        "dids": {"100": {"tenant": "acme", "flow": "support"}},
+        "dids": {"100": {"tenant": "acme", "flow": "support"}, "200": {"tenant": "acme", "flow": "sales"}},
         "queue_experience": {"announce_every_s": 20},
         **(sip or {}),
     }
@@ -128,7 +138,7 @@ async def contact_center(
     )
     helpline = await build(settings, config_file=config, clock=clock)
     await helpline.start()
-    loaded = flows if flows is not None else {"support": parse_flow(FLOW).flow}
+    loaded = flows if flows is not None else {"support": parse_flow(FLOW).flow, "sales": parse_flow(SALES_FLOW).flow}
     center = Center(helpline, await start_voice(helpline, flows=loaded))
     for partition in helpline.partitions.values():
         partition.subscribe(lambda _t, facts: center.facts.extend(f for _, f in facts))
@@ -139,16 +149,18 @@ async def contact_center(
 
 
 async def run_sipp(
-    scenario: str, target: tuple[str, int], cwd: Path, *, service: str = "100", extra: list[str] | None = None,
-    limit: float = 60.0, mode: list[str] | None = None,
+    scenario: str, target: tuple[str, int] | None, cwd: Path, *, service: str = "100",
+    extra: list[str] | None = None, limit: float = 60.0, port: int | None = None, name: str = "sipp",
 ) -> tuple[int, str]:
-    """Run SIPp with one of the repository's scenarios (or a built-in ``-sn``); its exit code and errors."""
+    """Run SIPp with one of the repository's scenarios (``uas`` for the built-in answering one),
+    toward ``target`` (None: as a server on ``port``); its exit code and errors."""
     (cwd / "caller.ulaw").write_bytes(tone_ulaw(1.0))
+    how = ["-sn", "uas"] if scenario == "uas" else ["-sf", str(SCENARIOS / scenario)]
     args = [
-        SIPP or "sipp", f"{target[0]}:{target[1]}", *(mode or ["-sf", str(SCENARIOS / scenario)]),
-        "-s", service, "-m", "1", "-i", "127.0.0.1", "-p", str(free_port()), "-mi", "127.0.0.1",
+        SIPP or "sipp", *([f"{target[0]}:{target[1]}"] if target else []), *how,
+        "-s", service, "-m", "1", "-i", "127.0.0.1", "-p", str(port or free_port()), "-mi", "127.0.0.1",
         "-mp", str(free_port() & ~1), "-nostdin", "-timeout", f"{int(limit)}s", "-timeout_error",
-        "-trace_err", "-error_file", str(cwd / "sipp-errors.log"), *(extra or []),
+        "-trace_err", "-error_file", str(cwd / f"{name}-errors.log"), *(extra or []),
     ]
     proc = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=cwd
@@ -159,7 +171,7 @@ async def run_sipp(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-    errors = cwd / "sipp-errors.log"
+    errors = cwd / f"{name}-errors.log"
     return proc.returncode or 0, err.decode(errors="replace") + (errors.read_text() if errors.exists() else "")
 
 
@@ -204,3 +216,17 @@ async def until(condition: Callable[[], bool], limit: float = 10.0, what: str = 
         if loop.time() > deadline:
             raise AssertionError(f"{what} not met within {limit} s")
         await asyncio.sleep(0.02)
+
+
+class ShiftedClock:
+    """Wall-clock time moved to a fixed moment (e.g. office hours), running at normal speed."""
+
+    def __init__(self, at: float) -> None:
+        self._shift = at - time.time()
+
+    def now(self) -> float:
+        return time.time() + self._shift
+
+
+def file_size(path: str) -> int:
+    return Path(path).stat().st_size

@@ -11,6 +11,7 @@ each call ends.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 from collections import deque
@@ -176,7 +177,7 @@ class VoiceService:
             for binding in self.endpoint.registrar.contacts(user, now):
                 uri = binding.contact.uri
                 if isinstance(uri, SipUri):
-                    targets.append(Target(uri, binding.source, binding.reliable))
+                    targets.append(Target(uri, _contact_address(uri, binding.source), binding.reliable))
         if not targets and agent in sip.agent_numbers:
             target = self.trunk_target(sip.agent_numbers[agent])
             if target is not None:
@@ -221,3 +222,13 @@ class VoiceService:
         future: asyncio.Future[CallRecord] = asyncio.get_running_loop().create_future()
         self._waiters.append((predicate, future))
         return await asyncio.wait_for(future, limit)
+
+
+def _contact_address(uri: SipUri, source: tuple[str, int]) -> tuple[str, int]:
+    """Where to reach a registered contact: its URI's address when that is an IP literal (the
+    phone said where it listens), else where its REGISTER came from."""
+    try:
+        ipaddress.ip_address(uri.host.strip("[]"))
+    except ValueError:
+        return source
+    return uri.host.strip("[]"), uri.port or 5060
