@@ -10,9 +10,11 @@ import uvloop
 from rich.console import Console
 from rich.logging import RichHandler
 
-from helpline.app import DEMO_CONFIG, DEMO_FLOWS, build
+from helpline.app import DEMO_CONFIG, DEMO_FLOWS, EXAMPLES, build, start_voice
 from helpline.features.config.problems import ConfigError
-from helpline.settings import Settings
+from helpline.settings import Settings, load_settings
+
+DEMO_SIP = EXAMPLES / "sip.yaml"
 
 
 def run(settings: Settings, *, config_file: Path | None, demo: bool, demo_rate: float = 12.0) -> int:
@@ -38,10 +40,15 @@ def run(settings: Settings, *, config_file: Path | None, demo: bool, demo_rate: 
 async def _serve(
     settings: Settings, *, config_file: Path | None, demo: bool, demo_rate: float, console: Console
 ) -> int:
+    if demo and not settings.sip.dids and DEMO_SIP.is_file():
+        demo_sip = load_settings(DEMO_SIP).sip
+        keep = {k: getattr(settings.sip, k) for k in ("host", "port", "rtp_port_min", "rtp_port_max", "enabled")}
+        settings = settings.model_copy(update={"sip": demo_sip.model_copy(update=keep)})
     helpline = await build(settings, config_file=config_file)
     await helpline.start()
     traffic = []
     tracking = None
+    flows = None
     if demo:
         from helpline.demo.tracking_service import TrackingService
         from helpline.demo.traffic import SyntheticTraffic, TrafficProfile
@@ -51,7 +58,8 @@ async def _serve(
         tracking = TrackingService(port=0)
         await tracking.start()
         queues = {q.id for config in helpline.configs.values() for q in config.queues}
-        flows = load_flows(DEMO_FLOWS, known_queues=queues, constants={"tracking_url": tracking.url})
+        loaded = load_flows(DEMO_FLOWS, known_queues=queues, constants={"tracking_url": tracking.url})
+        flows = {name: item.flow for name, item in loaded.items()}
         console.print(f"demo flows {', '.join(sorted(flows))}; parcel tracking service at {tracking.url}")
 
         for tenant, partition in helpline.partitions.items():
@@ -65,6 +73,15 @@ async def _serve(
             )
             await synthetic.start()
             traffic.append(synthetic)
+    if settings.sip.enabled:
+        try:
+            await start_voice(helpline, flows=flows)
+        except OSError as exc:
+            await helpline.stop()
+            console.print(f"[red]SIP could not listen on {settings.sip.host}:{settings.sip.port}:[/] {exc}")
+            return 2
+        numbers = ", ".join(f"{n} ({d.flow})" for n, d in sorted(settings.sip.dids.items())) or "no numbers"
+        console.print(f"SIP on {settings.sip.host}:{settings.sip.port} (UDP and TCP): {numbers}")
     server = uvicorn.Server(
         uvicorn.Config(
             helpline.http,
