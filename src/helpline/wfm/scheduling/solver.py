@@ -473,11 +473,13 @@ def _solve(
 ) -> tuple[cp_model.CpSolver, Any]:
     """Solve, working around CP-SAT 9.15 failing in presolve on some solution hints.
 
-    That failure (google/or-tools#5288, an ``absl::btree_map::at`` error) comes from the
-    presolve steps that rewrite the hint; without symmetry detection and probing it does not
-    occur, and without the hint it cannot.
+    That failure (google/or-tools#5288, an ``absl::btree_map::at`` error) came, on these
+    models, from the presolve steps that rewrite the hint during symmetry detection and
+    probing; both are off (schedules came out as good without them), then the defaults are
+    tried, and last the model without its hint, which cannot fail that way.
     """
-    attempts: list[dict[str, int]] = [{}, {"symmetry_level": 0, "cp_model_probing_level": 0}, {}]
+    quiet = {"symmetry_level": 0, "cp_model_probing_level": 0}
+    attempts: list[dict[str, int]] = [quiet, {}, quiet]
     for n, overrides in enumerate(attempts):
         solver = _solver(time_limit_s, num_workers)
         solver.parameters.fix_variables_to_their_hinted_value = fix_hinted
