@@ -10,7 +10,7 @@ import pytest
 from sip_edge_helpers import SipClient, until
 
 from helpline.edge.sip import InboundCall, RegistrationChange, SipEndpoint, TokenBuckets
-from helpline.protocols.sip import DigestClient, Request, Response, parse_message
+from helpline.protocols.sip import DigestClient, Request, Response, build_cancel, parse_message
 from helpline.settings import SipSettings
 
 SETTINGS = SipSettings(
@@ -18,7 +18,7 @@ SETTINGS = SipSettings(
     port=0,
     users={"ana": {"password": "s3cret!"}, "ben": {"password": "b3n", "dial_out": False}},
     trunks={"carrier": {"allow_from": ["127.0.0.9"], "dial_out": False}},
-    dids={"1000": {"tenant": "t", "flow": "f"}},
+    dids={"1000": {"tenant": "t", "flow": "f"}, "1001": {"tenant": "t", "flow": "ring"}},
     rate_limit_per_s=5,
     rate_limit_burst=10,
 )
@@ -30,7 +30,10 @@ class Recorder:
 
     def on_invite(self, call: InboundCall) -> None:
         self.calls.append(call)
-        call.reject(486)
+        if call.called == "1001":
+            call.ring()  # and never answer
+        else:
+            call.reject(486)
 
 
 @pytest.fixture
@@ -198,3 +201,23 @@ async def test_options_over_tcp_is_framed_and_answered(endpoint: Any) -> None:
     writer.close()
     client.close()
     await until(lambda: not ep._tcp)
+
+
+async def test_a_cancel_while_ringing_ends_the_call_with_487(endpoint: Any, sip_client: Any) -> None:
+    ep, handler, _ = endpoint
+    target = (ep.host, ep.port)
+    client: SipClient = sip_client()
+    invite = client.request("INVITE", target, "1001")
+    client.send(invite, target)
+    ringing = await client.response(skip_provisional=False)
+    while ringing.status == 100:
+        ringing = await client.response(skip_provisional=False)
+    assert ringing.status == 180 and ringing.to.tag
+    client.send(build_cancel(invite), target)
+    answers: dict[str, int] = {}
+    for _ in range(2):
+        response = await client.response()
+        answers[response.cseq.method] = response.status
+    assert answers == {"CANCEL": 200, "INVITE": 487}
+    call = handler.calls[0]
+    assert call.ended.done() and call.ended.result() == "cancelled"

@@ -230,3 +230,109 @@ class ShiftedClock:
 
 def file_size(path: str) -> int:
     return Path(path).stat().st_size
+
+
+class Phone:
+    """A scripted SIP phone on loopback: a signalling socket and an RTP socket."""
+
+    def __init__(self, user: str) -> None:
+        self.user = user
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtp.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.rtp_port = self.rtp.getsockname()[1]
+        self.cseq = 0
+        self.inbox: list[Any] = []
+
+    def sdp(self, direction: str = "sendrecv") -> bytes:
+        return (
+            "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+            f"m=audio {self.rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+            f"a=rtpmap:101 telephone-event/8000\r\na={direction}\r\n"
+        ).encode()
+
+    def request(self, method: str, target: tuple[str, int], user: str, **kw: Any) -> Any:
+        from helpline.protocols.sip import Via, build_request, new_branch, new_call_id, new_tag
+        from helpline.protocols.sip.headers import Address
+        from helpline.protocols.sip.uri import SipUri
+
+        self.cseq += 1
+        body = kw.pop("body", b"")
+        return build_request(
+            method, SipUri(target[0], user=user, port=target[1]),
+            from_=Address(SipUri("127.0.0.1", user=self.user, port=self.port)).with_tag(new_tag()),
+            to=Address(SipUri(target[0], user=kw.pop("to_user", user), port=target[1])),
+            call_id=new_call_id(), cseq=self.cseq,
+            via=Via("UDP", "127.0.0.1", self.port, (("branch", new_branch()),)),
+            contact=Address(SipUri("127.0.0.1", user=self.user, port=self.port)),
+            body=body, content_type="application/sdp" if body else None, **kw,
+        )
+
+    def send(self, message: Any, target: tuple[str, int]) -> None:
+        self.sock.sendto(bytes(message), target)
+
+    async def receive(self, predicate: Callable[[Any], bool], limit: float = 10.0) -> Any:
+        """The first message (kept or arriving) that matches."""
+        from helpline.protocols.sip import parse_message
+
+        for i, message in enumerate(self.inbox):
+            if predicate(message):
+                return self.inbox.pop(i)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while True:
+            data = await asyncio.wait_for(loop.sock_recv(self.sock, 65535), max(0.01, deadline - loop.time()))
+            message = parse_message(data)
+            if predicate(message):
+                return message
+            self.inbox.append(message)
+
+    async def final(self, method: str = "INVITE", limit: float = 10.0) -> Any:
+        from helpline.protocols.sip import Response
+
+        return await self.receive(
+            lambda m: isinstance(m, Response) and m.final and m.cseq.method == method, limit
+        )
+
+    def reply(self, request: Any, status: int, *, to_tag: str | None = "phone", body: bytes = b"") -> Any:
+        from helpline.protocols.sip import build_response
+
+        headers = [("Contact", f"<sip:{self.user}@127.0.0.1:{self.port}>")] if status < 300 else []
+        response = build_response(request, status, to_tag=to_tag, headers=headers, body=body,
+                                  content_type="application/sdp" if body else None)
+        self.sock.sendto(bytes(response), (request.top_via.host, request.top_via.port or 5060))
+        return response
+
+    def close(self) -> None:
+        self.sock.close()
+        self.rtp.close()
+
+
+def ack_for(invite: Any, response: Any) -> Any:
+    """The ACK a UAC sends for a 2xx (new branch, the response's To tag)."""
+    from helpline.protocols.sip import Request, new_branch
+
+    ack = Request("ACK", invite.uri, invite.headers.copy())
+    ack.headers.set("To", response.headers.get("To") or "")
+    ack.headers.set("CSeq", f"{invite.cseq.seq} ACK")
+    ack.headers.set("Via", str(invite.top_via.with_param("branch", new_branch())))
+    ack.set_body(b"")
+    return ack
+
+
+def in_dialog(invite: Any, response: Any, method: str, seq: int, *, body: bytes = b"",
+              headers: list[tuple[str, str]] | None = None, content_type: str | None = None) -> Any:
+    """A request in the dialog the caller's INVITE made (sent to the server's Contact)."""
+    from helpline.protocols.sip import Request, new_branch
+
+    request = Request(method, response.contact[0].uri, invite.headers.copy())
+    request.headers.set("To", response.headers.get("To") or "")
+    request.headers.set("CSeq", f"{seq} {method}")
+    request.headers.set("Via", str(invite.top_via.with_param("branch", new_branch())))
+    for name, value in headers or []:
+        request.headers.set(name, value)
+    request.set_body(body, content_type or ("application/sdp" if body else None))
+    return request

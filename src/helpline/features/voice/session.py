@@ -229,7 +229,7 @@ class CallSession:
         if audio is None:
             return None
         configure_leg(leg, audio)
-        self.post(Held(by_agent, not audio.direction.receives))
+        self.post(Held(by_agent, not audio.direction.sends))  # they stopped listening: on hold
         return bytes(sdp)
 
     def _rtp_digit(self, received: DtmfReceived) -> None:
@@ -531,7 +531,10 @@ class CallSession:
         finally:
             self.connected = None
             agent_record.ended_at = self.now()
-            agent_record.end_reason = agent_call.ended.result() if agent_call.ended.done() else "transferred"
+            if self.record.outcome == "transferred":
+                agent_record.end_reason = "transferred"
+            else:
+                agent_record.end_reason = agent_call.ended.result() if agent_call.ended.done() else "local"
             agent_record.rx_packets = agent_leg.stats.rx_packets
             agent_record.tx_packets = agent_leg.stats.tx_packets
             agent_record.relayed_packets = agent_leg.stats.relayed_in

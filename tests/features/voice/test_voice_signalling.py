@@ -1,0 +1,127 @@
+"""Call control with scripted SIP phones on loopback: media ports running out, SIP INFO digits,
+hold by re-INVITE, and a blind transfer by REFER."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+
+from voice_peers import Phone, ack_for, contact_center, in_dialog, until
+
+from helpline.core.agent import AgentState
+from helpline.protocols.sip import DigestClient, Headers, Request, Response, new_branch
+
+
+async def test_when_media_ports_run_out_new_calls_get_503_and_the_call_in_progress_goes_on(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    base = random.randrange(40000, 60000, 2)
+    async with contact_center(tmp_path, shared_data, sip={"rtp_port_min": base, "rtp_port_max": base + 1}) as center:
+        first, second = Phone("alice"), Phone("bob")
+        try:
+            invite = first.request("INVITE", center.sip, "100", body=first.sdp())
+            first.send(invite, center.sip)
+            ok = await first.final()
+            assert ok.status == 200
+            first.send(ack_for(invite, ok), center.sip)
+            refused = second.request("INVITE", center.sip, "100", body=second.sdp())
+            second.send(refused, center.sip)
+            assert (await second.final()).status == 503
+            # The first call still hears its prompt, and hangs up normally.
+            first.rtp.setblocking(False)
+            packet = await asyncio.wait_for(asyncio.get_running_loop().sock_recv(first.rtp, 2048), 5)
+            assert packet[1] & 0x7F == 0  # PCMU
+            first.send(in_dialog(invite, ok, "BYE", 2), center.sip)
+            assert (await first.final("BYE")).status == 200
+            record = await center.voice.wait_for_record(lambda r: r.caller == "alice")
+        finally:
+            first.close()
+            second.close()
+    assert record.answered_at is not None and record.legs[0].tx_packets > 0
+
+
+async def _register(phone: Phone, center_sip: tuple[str, int], user: str, password: str) -> None:
+    request = phone.request("REGISTER", center_sip, user, headers=[("Expires", "60")])
+    phone.send(request, center_sip)
+    challenge = await phone.final("REGISTER")
+    retry = DigestClient(user, password).authorize(request, challenge)
+    assert retry is not None
+    phone.send(retry, center_sip)
+    assert (await phone.final("REGISTER")).status == 200
+
+
+async def test_info_digits_hold_and_a_blind_transfer_by_refer(tmp_path: Path, shared_data: Path) -> None:
+    sip = {"queue_experience": {"announce_every_s": 30, "leave_when_empty": False}}
+    async with contact_center(tmp_path, shared_data, sip=sip) as center:
+        engine = center.helpline.partitions["acme"].core
+        caller, agent = Phone("+3161234"), Phone("ana")
+        try:
+            await _register(agent, center.sip, "ana", "ana-pw")
+            await until(lambda: engine.agent_state("ana") is AgentState.AVAILABLE, what="ana available")
+            invite = caller.request("INVITE", center.sip, "100", body=caller.sdp())
+            caller.send(invite, center.sip)
+            ok = await caller.final()
+            caller.send(ack_for(invite, ok), center.sip)
+            seq = 1
+            # The menu key by SIP INFO.
+            seq += 1
+            caller.send(in_dialog(invite, ok, "INFO", seq, body=b"Signal=1\r\nDuration=160\r\n",
+                                  content_type="application/dtmf-relay"), center.sip)
+            assert (await caller.final("INFO")).status == 200
+            # The agent's phone rings with the caller's identity and the interaction; it answers.
+            ring = await agent.receive(lambda m: isinstance(m, Request) and m.method == "INVITE")
+            assert ring.from_.uri.user == "+3161234"
+            interaction = ring.headers.get("X-Helpline-Interaction")
+            assert interaction and engine.has_interaction(interaction)
+            answered = agent.reply(ring, 200, body=agent.sdp())
+            await agent.receive(lambda m: isinstance(m, Request) and m.method == "ACK")
+            await until(lambda: "interaction.started" in center.kinds(), what="call connected")
+            # The caller holds and resumes with re-INVITEs.
+            for direction, fact in (("sendonly", "interaction.held"), ("sendrecv", "interaction.resumed")):
+                seq += 1
+                reinvite = in_dialog(invite, ok, "INVITE", seq, body=caller.sdp(direction))
+                caller.send(reinvite, center.sip)
+                answer = await caller.final()
+                assert answer.status == 200
+                assert (b"a=recvonly" in answer.body) == (direction == "sendonly")
+                caller.send(ack_for(reinvite, answer), center.sip)
+                await until(lambda fact=fact: fact in center.kinds(), what=fact)  # type: ignore[misc]
+            # The agent transfers the caller to the sales queue.
+            refer = Request("REFER", ring.contact[0].uri, Headers.of(
+                ("Via", f"SIP/2.0/UDP 127.0.0.1:{agent.port};branch={new_branch()}"),
+                ("Max-Forwards", "70"),
+                ("From", answered.headers.get("To") or ""),
+                ("To", ring.headers.get("From") or ""),
+                ("Call-ID", ring.call_id),
+                ("CSeq", "1 REFER"),
+                ("Contact", f"<sip:ana@127.0.0.1:{agent.port}>"),
+                ("Refer-To", f"<sip:sales@{center.sip[0]}:{center.sip[1]}>"),
+                ("Content-Length", "0"),
+            ))
+            agent.send(refer, center.sip)
+            assert (await agent.final("REFER")).status == 202
+            notify = await agent.receive(lambda m: isinstance(m, Request) and m.method == "NOTIFY")
+            assert notify.body.startswith(b"SIP/2.0 200")
+            agent.reply(notify, 200, to_tag=None)
+            bye = await agent.receive(lambda m: isinstance(m, Request) and m.method == "BYE")
+            agent.reply(bye, 200, to_tag=None)
+            await until(lambda: "interaction.transferred" in center.kinds(), what="transferred")
+            # Queued in sales, which ana serves too: her phone rings again; she declines.
+            again = await agent.receive(lambda m: isinstance(m, Request) and m.method == "INVITE")
+            assert again.headers.get("X-Helpline-Interaction") == interaction
+            agent.reply(again, 486)
+            await until(lambda: "offer.rejected" in center.kinds(), what="offer rejected")
+            # The caller, back on music, gives up.
+            seq += 1
+            caller.send(in_dialog(invite, ok, "BYE", seq), center.sip)
+            assert isinstance(await caller.final("BYE"), Response)
+            record = await center.voice.wait_for_record(lambda r: r.caller == "+3161234")
+            await center.helpline.partitions["acme"].settle()
+        finally:
+            caller.close()
+            agent.close()
+    assert record.interaction_id == interaction and record.agent_id == "ana"
+    assert record.outcome == "abandoned" and "interaction.abandoned" in center.kinds()
+    assert [leg.role for leg in record.legs] == ["caller", "agent"]
+    assert record.legs[1].end_reason == "transferred"
