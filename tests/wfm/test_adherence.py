@@ -126,11 +126,14 @@ def test_state_changes_at_exact_boundaries_count_nothing_twice() -> None:
     assert day.worked_s == 3600 + 165 * 60
 
 
-def test_until_cuts_the_last_state() -> None:
+def test_until_cuts_the_last_state_and_the_schedule_so_far() -> None:
+    tomorrow = Shift("ana", "Ana", at("2026-11-24T09:00"), at("2026-11-24T13:00"), paid_minutes=240)
     states = changes(("09:00", "available"))
-    (day,) = adherence_by_day([SHIFT], states, until=at("09:30"))
-    assert day.in_adherence_s == 30 * 60
-    assert day.worked_s == 30 * 60
+    (day,) = adherence_by_day([SHIFT, tomorrow], states, until=at("10:05"))
+    assert day.day.isoformat() == "2026-11-23"
+    assert day.scheduled_s == 65 * 60  # the day so far: work 09:00-10:00 and 5 min of break
+    assert day.in_adherence_s == 60 * 60  # available, not paused, in the break
+    assert day.worked_s == 65 * 60
 
 
 def test_night_shift_stays_on_its_start_day_and_work_after_it_goes_to_the_calendar_day() -> None:

@@ -5,8 +5,10 @@ Pure functions over plain records. The caller maps the routing core's agent-stat
 
 Definitions (the metric in the design: adherence = time in scheduled state / scheduled time):
 
-- An agent's state holds from one change to their next change, the last one until ``until``.
-  Before an agent's first change they are offline.
+- An agent's state holds from one change to their next change, the last one until ``until``
+  (by default the end of the last shift or change). Before an agent's first change they are
+  offline. Only the scheduled time before ``until`` counts, so a report run during the day
+  covers the day so far.
 - The scheduled activities of a shift tile it: work, break, lunch. Time outside shifts is
   "off" and is not scheduled time.
 - In adherence during **work**: available, reserved, busy or wrap-up. During a **break** or
@@ -217,13 +219,18 @@ def adherence_by_day(
         outside: dict[date, float] = defaultdict(float)
         seg_starts = [seg.start for seg in segs]
         for shift in agent_shifts:
+            if shift.start >= until:
+                continue  # not started yet: nothing is scheduled so far
             planned = scheduled[shift.day]
             for activity in shift.activities():
+                end = min(activity.end, until)
+                if end <= activity.start:
+                    continue
                 acc = planned[activity.kind]
-                acc[0] += (activity.end - activity.start).total_seconds()
-                for seg in _during(segs, seg_starts, activity.start, activity.end):
+                acc[0] += (end - activity.start).total_seconds()
+                for seg in _during(segs, seg_starts, activity.start, end):
                     if policy.adheres(activity.kind, seg.state, seg.reason):
-                        acc[1] += _overlap(activity.start, activity.end, seg.start, seg.end)
+                        acc[1] += _overlap(activity.start, end, seg.start, seg.end)
             for seg in _during(segs, seg_starts, shift.start, shift.end):
                 if seg.state in policy.work_states:
                     worked[shift.day] += _overlap(seg.start, seg.end, shift.start, shift.end)

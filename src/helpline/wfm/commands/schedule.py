@@ -154,6 +154,7 @@ def _print_summary(console: Console, result: ScheduleResult, written: dict[str, 
         f"required {gap['required_hours']:g} agent-hours, covered {gap['covered_share']:.1%}; "
         f"under-staffed {gap['under_hours']:g} h, over-staffed {gap['over_hours']:g} h",
         highlight=False,
+        soft_wrap=True,
     )
     table = Table("agent", "shifts", "paid hours")
     for agent_id, hours in sorted(_agent_hours(result).items()):
@@ -191,7 +192,9 @@ def adherence(
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{value:.1%}"
 
-    table = Table("agent", "day", "scheduled h", "in adherence h", "adherence", "worked h", "conformance")
+    table = Table(title="Adherence by agent and day")
+    for name in ("agent", "day", "sched h", "in adh h", "adherence", "worked h", "conform."):
+        table.add_column(name, no_wrap=True, justify="left" if name in ("agent", "day") else "right")
     for d in days:
         table.add_row(
             d.agent_id,
