@@ -202,3 +202,32 @@ def test_floor_with_many_skills_names_days_off_and_floors() -> None:
         "coverage floor of 100% of the requirement on Mon 2026-11-23 for e",
         "coverage floor of 100% of the requirement on Tue 2026-11-24 for e",
     }
+
+
+def test_solver_names_minimum_hours_and_rest() -> None:
+    """A night shift then a morning shift would reach the minimum, but not with 11 h rest."""
+    rules = ShiftRules(start_times=(time(8), time(22)), lengths_min=(480,), breaks=(), min_rest_hours=11)
+    ana = SchedAgent(
+        "ana",
+        "ana",
+        contract=Contract(min_hours_week=16, days_off_per_week=5),
+        unavailable=(parse_unavailability("2026-11-23 00:00-22:00"), parse_unavailability("2026-11-24 18:00-24:00")),
+    )
+    need = [Requirement(datetime.combine(MONDAY + timedelta(days=d), time(10)), 1.0) for d in (0, 1)]
+    result = solve_schedule([ana], need, rules, time_limit_s=5, num_workers=2)
+    assert result.status == "INFEASIBLE"
+    assert set(result.problems[1:]) == {
+        "agent ana: at least 16 h in the week of 2026-11-23",
+        "agent ana: 11 h rest between shifts",
+    }
+
+
+def test_solver_names_maximum_hours_against_the_floor() -> None:
+    rules = ShiftRules(start_times=(time(9),), lengths_min=(240,), breaks=(), min_rest_hours=0, coverage_floor=1.0)
+    ana = SchedAgent("ana", "ana", contract=Contract(max_hours_week=8))
+    need = [Requirement(datetime.combine(MONDAY + timedelta(days=d), time(10)), 1.0) for d in range(3)]
+    result = solve_schedule([ana], need, rules, time_limit_s=5, num_workers=2)
+    assert result.status == "INFEASIBLE"
+    reasons = set(result.problems[1:])
+    assert "agent ana: at most 8 h in the week of 2026-11-23" in reasons
+    assert len(reasons) == 4  # and the floor on each of the three days
