@@ -6,6 +6,7 @@ API with the Agg canvas, so no global pyplot state and no display is needed.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -26,6 +27,11 @@ COLOURS = {
 MAX_TIMELINE_ROWS = 150
 
 
+def _natural(name: str) -> list[tuple[int, int | str]]:
+    """Sort key putting a2 before a10."""
+    return [(0, int(part)) if part.isdigit() else (1, part.lower()) for part in re.split(r"(\d+)", name) if part]
+
+
 def _hours(at: datetime, day: datetime) -> float:
     return (at - day).total_seconds() / 3600
 
@@ -41,7 +47,7 @@ def draw_timeline(ax: Axes, shifts: Sequence[Shift]) -> None:
     for s in shifts:
         by_day[datetime.combine(s.day, datetime.min.time())][s.agent_name or s.agent_id].append(s)
     for day in sorted(by_day):
-        for agent in sorted(by_day[day]):
+        for agent in sorted(by_day[day], key=_natural):
             rows.append((agent, day, by_day[day][agent]))
     total_rows = len(rows)
     rows = rows[:MAX_TIMELINE_ROWS]
