@@ -47,6 +47,8 @@ from helpline.core.config import TenantConfig
 HANDLING_STATES = frozenset({AgentState.BUSY, AgentState.WRAP_UP, AgentState.RESERVED})
 
 _DEFAULT_THRESHOLD_S = 20.0
+_NEITHER, _HANDLING, _AVAILABLE = range(3)
+_STATE_KIND: dict[AgentState, int] = {s: _HANDLING for s in HANDLING_STATES} | {AgentState.AVAILABLE: _AVAILABLE}
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -280,8 +282,9 @@ class MetricFold:
         self._live: dict[str, list[Any]] = {}
         # (interaction, agent) -> (totals, talk_s, ended_at): a wrap-up under way
         self._wrapping: dict[tuple[str, str], tuple[QueueTotals, float, float]] = {}
-        # agent -> (state, since)
-        self._state: dict[str, tuple[AgentState, float]] = {}
+        # agent -> [counts as (_HANDLING, _AVAILABLE or _NEITHER), since, interval end, totals]:
+        # the totals of the interval the state began in, so most changes add without a lookup
+        self._state: dict[str, list[Any]] = {}
         self._last_at = origin
         self._handlers: dict[type, Callable[[Any], None]] = {
             E.InteractionQueued: self._queued,
@@ -327,9 +330,9 @@ class MetricFold:
             a: {k: AgentTotals(t.handling_s, t.available_s) for k, t in by_k.items()}
             for a, by_k in self._agents.items()
         }
-        for agent, (state, since) in self._state.items():
-            if until > since:
-                self._account(agents, agent, state, since, until)
+        for agent, (kind, since, _, _) in self._state.items():
+            if until > since and kind != _NEITHER:
+                self._account(agents, agent, kind == _HANDLING, since, until)
         return MetricsResult(self.interval_s, self.origin, queues, agents)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -345,14 +348,8 @@ class MetricFold:
         return totals
 
     def _account(
-        self, into: dict[str, dict[int, AgentTotals]], agent: str, state: AgentState, start: float, end: float
+        self, into: dict[str, dict[int, AgentTotals]], agent: str, handling: bool, start: float, end: float
     ) -> None:
-        if state in HANDLING_STATES:
-            handling = True
-        elif state is AgentState.AVAILABLE:
-            handling = False
-        else:
-            return
         size = self.interval_s
         origin = self.origin
         by_k = into.get(agent)
@@ -459,9 +456,29 @@ class MetricFold:
             rec[0].callbacks += 1
 
     def _agent_state(self, f: E.AgentStateChanged) -> None:
+        at = f.at
         held = self._state.get(f.agent)
-        if held is not None:
-            state, since = held
-            if f.at > since:
-                self._account(self._agents, f.agent, state, since, f.at)
-        self._state[f.agent] = (f.state, f.at)
+        if held is None:
+            held = self._state[f.agent] = [_NEITHER, at, -math.inf, None]
+        kind, since, end, totals = held
+        if kind != _NEITHER and at > since:
+            if at <= end:
+                if kind == _HANDLING:
+                    totals.handling_s += at - since
+                else:
+                    totals.available_s += at - since
+            else:
+                self._account(self._agents, f.agent, kind == _HANDLING, since, at)
+        kind = _STATE_KIND.get(f.state, _NEITHER)
+        held[0] = kind
+        held[1] = at
+        if kind != _NEITHER and at >= end:
+            k = int((at - self.origin) // self.interval_s)
+            by_k = self._agents.get(f.agent)
+            if by_k is None:
+                by_k = self._agents[f.agent] = {}
+            found = by_k.get(k)
+            if found is None:
+                found = by_k[k] = AgentTotals()
+            held[2] = self.origin + (k + 1) * self.interval_s
+            held[3] = found
