@@ -1,9 +1,162 @@
-"""Benchmark (not yet written)."""
+"""``helpline bench sim``: simulated calls per second through the production routing engine.
+
+The model is Erlang A's (M/M/n+M): one queue, one pool of identical agents with no skills, no
+wrap-up, offers accepted at once, Poisson arrivals, exponential handle times and patience.
+Rate, AHT and patience share one unit of time. Besides speed the run checks itself against the
+exact Erlang A figures: ``p_wait_zero`` (share of calls answered without waiting) against
+1 - P(wait), and ``p_abandon``.
+
+``--peer`` times a hand-written SimPy model of the same system in the same run (SimPy is
+looked for in ``--peer-path``, default ``/tmp/simpy-peer``, installed there with
+``pip install --target``; it is not a dependency), on at most ``--peer-calls`` calls.
+``--profile N`` prints cProfile's top N functions for the engine run to stderr.
+"""
 
 from __future__ import annotations
+
+import json
+import math
+import platform
+import sys
+import time
+from typing import Annotated, Any
 
 import typer
 
 
+def _model(rate: float, aht: float, patience: float, agents: int, calls: int) -> Any:
+    from helpline.core.config import AgentConfig, QueueConfig, TenantConfig
+    from helpline.sim.distributions import NEVER, Exponential
+    from helpline.sim.model import QueueLoad, SimModel
+
+    config = TenantConfig(
+        "bench",
+        queues=(QueueConfig("q", offer_timeout_s=1e12, max_consecutive_misses=0),),
+        agents=tuple(AgentConfig(f"a{k}", queues=("q",)) for k in range(agents)),
+        pause_reasons=(),
+    )
+    load = QueueLoad((rate,), Exponential(aht), NEVER if math.isinf(patience) else Exponential(patience))
+    return SimModel(config, math.inf, {"q": load}, max_calls=calls)
+
+
+def _simpy_peer(
+    path: str, rate: float, aht: float, patience: float, agents: int, calls: int, seed: int
+) -> dict[str, Any]:
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    try:
+        import simpy  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    except ImportError:
+        return {"peer": None, "peer_error": f"simpy not importable from {path}"}
+    import random
+
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    pool = simpy.Resource(env, capacity=agents)
+    counts = {"at_once": 0, "abandoned": 0, "done": 0}
+
+    def caller() -> Any:
+        arrived = env.now
+        with pool.request() as req:
+            got = yield req | env.timeout(rng.expovariate(1.0 / patience))
+            if req not in got:
+                counts["abandoned"] += 1
+                return
+            if env.now == arrived:
+                counts["at_once"] += 1
+            yield env.timeout(rng.expovariate(1.0 / aht))
+
+    def source() -> Any:
+        for _ in range(calls):
+            yield env.timeout(rng.expovariate(rate))
+            env.process(caller())
+
+    env.process(source())
+    started = time.perf_counter()
+    env.run()
+    elapsed = time.perf_counter() - started
+    return {
+        "peer": f"simpy {getattr(simpy, '__version__', '?')} (hand-written M/M/n+M model)",
+        "peer_calls": calls,
+        "peer_calls_per_s": calls / elapsed,
+        "peer_p_wait_zero": counts["at_once"] / calls,
+        "peer_p_abandon": counts["abandoned"] / calls,
+    }
+
+
 def register(app: typer.Typer) -> None:
-    """Add this benchmark's command to ``helpline bench``."""
+    @app.command("sim")
+    def sim(
+        model: Annotated[str, typer.Option(help="The model: erlang-a (M/M/n+M).")] = "erlang-a",
+        rate: Annotated[float, typer.Option(help="Arrivals per unit of time.")] = 102.0,
+        aht: Annotated[float, typer.Option(help="Mean handle time (same unit).")] = 1.0,
+        patience: Annotated[float, typer.Option(help="Mean patience (same unit; inf: never abandon).")] = 1.0,
+        agents: Annotated[int, typer.Option(help="Identical agents in one pool.")] = 100,
+        calls: Annotated[int, typer.Option(help="Calls to simulate.")] = 300_000,
+        seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+        peer: Annotated[bool, typer.Option("--peer", help="Also time SimPy on the same model.")] = False,
+        peer_path: Annotated[str, typer.Option(help="Folder SimPy was installed into.")] = "/tmp/simpy-peer",
+        peer_calls: Annotated[int, typer.Option(help="Calls for the SimPy run (at most --calls).")] = 300_000,
+        profile: Annotated[
+            int, typer.Option(help="Print the top N functions of a cProfile run to stderr.")
+        ] = 0,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    ) -> None:
+        """Simulated calls per second through the production routing core, checked against Erlang A."""
+        from helpline.sim.engine import Simulator
+        from helpline.wfm.erlang import erlang_a
+
+        if model != "erlang-a":
+            raise typer.BadParameter(f"unknown model {model!r} (known: erlang-a)", param_hint="--model")
+        if agents < 1 or calls < 1 or not (rate > 0 and aht > 0 and patience > 0):
+            raise typer.BadParameter("rate, aht, patience, agents and calls must be positive")
+        sim_model = _model(rate, aht, patience, agents, calls)
+        simulator = Simulator(sim_model, seed=seed)
+        if profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            result = profiler.runcall(simulator.run)
+            elapsed = time.perf_counter() - started
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(profile)
+        else:
+            started = time.perf_counter()
+            result = simulator.run()
+            elapsed = time.perf_counter() - started
+        totals = result.metrics.total("q")
+        exact = erlang_a(rate, aht, patience, agents).at(())
+        p_wait_zero = totals.answered_at_once / totals.offered
+        p_abandon = totals.abandoned / totals.offered
+        out: dict[str, Any] = {
+            "benchmark": "sim",
+            "model": model,
+            "rate": rate,
+            "aht": aht,
+            "patience": patience,
+            "agents": agents,
+            "calls": result.calls,
+            "seconds": elapsed,
+            "calls_per_s": result.calls / elapsed,
+            "engine_calls_per_call": result.decisions / result.calls,
+            "p_wait_zero": p_wait_zero,
+            "p_abandon": p_abandon,
+            "erlang_a_p_wait_zero": 1.0 - exact["p_wait"],
+            "erlang_a_p_abandon": exact["p_abandon"],
+            "diff_p_wait_zero": p_wait_zero - (1.0 - exact["p_wait"]),
+            "diff_p_abandon": p_abandon - exact["p_abandon"],
+            "ewt_mean_abs_error": totals.ewt.mean_abs_error_s,
+            "profiled": bool(profile),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+        }
+        if peer:
+            out.update(_simpy_peer(peer_path, rate, aht, patience, agents, min(peer_calls, calls), seed))
+            if out.get("peer_calls_per_s"):
+                out["ratio"] = out["calls_per_s"] / out["peer_calls_per_s"]
+        if as_json:
+            print(json.dumps(out))
+            return
+        for key, value in out.items():
+            print(f"{key}: {value:.6g}" if isinstance(value, float) else f"{key}: {value}")
