@@ -66,7 +66,10 @@ def schedule(
     workers: Annotated[int, typer.Option("--workers", min=0, help="Solver threads; 0 = one per core.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
 ) -> None:
-    """Build a week's shifts, breaks and lunches that cover the staffing requirement."""
+    """Build a week's shifts, breaks and lunches that cover the staffing requirement.
+
+    Exit status: 0 with a schedule written, 1 when there is none (the reasons are printed), 2 for unreadable input (file, line and field named).
+    """
     err = Console(stderr=True)
     try:
         shift_rules = load_rules(rules)
@@ -171,7 +174,10 @@ def adherence(
     until: Annotated[str | None, typer.Option("--until", help="Last states hold until this ISO time.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
 ) -> None:
-    """Adherence (time in the scheduled state / scheduled time) and conformance per agent and day."""
+    """Adherence (time in the scheduled state / scheduled time) and conformance per agent and day.
+
+    At work, available, reserved, busy and wrap-up adhere; during a break or lunch, paused with that reason (break, lunch) or offline.
+    """
     err = Console(stderr=True)
     try:
         shifts = read_csv(schedule_csv)
