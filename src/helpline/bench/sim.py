@@ -31,7 +31,7 @@ def _model(rate: float, aht: float, patience: float, agents: int, calls: int) ->
 
     config = TenantConfig(
         "bench",
-        queues=(QueueConfig("q", offer_timeout_s=1e12, max_consecutive_misses=0),),
+        queues=(QueueConfig("q"),),
         agents=tuple(AgentConfig(f"a{k}", queues=("q",)) for k in range(agents)),
         pause_reasons=(),
     )
