@@ -27,8 +27,13 @@ import typer
 
 _RECEIVER = r"""
 import json, socket, struct, sys, time
+SO_TIMESTAMPNS, SO_RCVBUFFORCE = 35, 33  # Linux
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+try:
+    s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 256 << 20)
+except OSError:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 << 20)
+s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1], flush=True)
 quiet = float(sys.argv[1])
@@ -36,9 +41,15 @@ s.settimeout(60.0)
 last, gaps, late, n, worst = {}, 0, 0, 0, 0.0
 try:
     while True:
-        data = s.recv(2048)
-        now = time.monotonic()
+        data, anc, _, _ = s.recvmsg(2048, 64)
         s.settimeout(quiet)
+        now = None
+        for level, kind, raw in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                sec, nsec = struct.unpack("qq", raw[:16])
+                now = sec + nsec * 1e-9  # when the kernel received it, however late we read it
+        if now is None:
+            now = time.time()
         n += 1
         ssrc = struct.unpack_from("!I", data, 8)[0]
         prev = last.get(ssrc)
@@ -131,9 +142,19 @@ nodes:
 
 def serve_main() -> None:
     """The server process: ``python -c 'from helpline.bench.sip import serve_main; serve_main()' CONFIG``."""
+    import os
+
     import uvloop
 
-    uvloop.run(_serve(json.loads(sys.argv[1])))
+    profile = os.environ.get("HELPLINE_BENCH_PROFILE")
+    if not profile:
+        uvloop.run(_serve(json.loads(sys.argv[1])))
+        return
+    import cProfile
+
+    with cProfile.Profile() as prof:
+        uvloop.run(_serve(json.loads(sys.argv[1])))
+    prof.dump_stats(profile)
 
 
 async def _serve(cfg: dict[str, Any]) -> None:
