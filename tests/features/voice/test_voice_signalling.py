@@ -125,3 +125,41 @@ async def test_info_digits_hold_and_a_blind_transfer_by_refer(tmp_path: Path, sh
     assert record.outcome == "abandoned" and "interaction.abandoned" in center.kinds()
     assert [leg.role for leg in record.legs] == ["caller", "agent"]
     assert record.legs[1].end_reason == "transferred"
+
+
+async def test_an_authenticated_phone_calls_out_through_the_trunk(tmp_path: Path, shared_data: Path) -> None:
+    carrier = Phone("carrier")
+    sip = {
+        "trunks": {"loopback": {"allow_from": ["127.0.0.1"]}, "carrier": {"address": f"127.0.0.1:{carrier.port}"}},
+        "default_trunk": "carrier",
+    }
+    async with contact_center(tmp_path, shared_data, sip=sip) as center:
+        phone = Phone("ana")
+        try:
+            invite = phone.request("INVITE", center.sip, "+442071234567", body=phone.sdp())
+            phone.send(invite, center.sip)
+            challenge = await phone.final()
+            assert challenge.status == 407
+            invite = DigestClient("ana", "ana-pw").authorize(invite, challenge)
+            assert invite is not None
+            phone.send(invite, center.sip)
+            out = await carrier.receive(lambda m: isinstance(m, Request) and m.method == "INVITE")
+            assert out.uri.user == "+442071234567" and out.from_.uri.user == "100"
+            carrier.reply(out, 180)
+            ringing = await phone.receive(lambda m: isinstance(m, Response) and m.status == 180)
+            assert ringing.cseq.method == "INVITE"
+            carrier.reply(out, 200, body=carrier.sdp())
+            ok = await phone.final()
+            assert ok.status == 200 and b"m=audio" in ok.body
+            phone.send(ack_for(invite, ok), center.sip)
+            await carrier.receive(lambda m: isinstance(m, Request) and m.method == "ACK")
+            phone.send(in_dialog(invite, ok, "BYE", invite.cseq.seq + 1), center.sip)
+            assert (await phone.final("BYE")).status == 200
+            bye = await carrier.receive(lambda m: isinstance(m, Request) and m.method == "BYE")
+            carrier.reply(bye, 200, to_tag=None)
+            record = await center.voice.wait_for_record(lambda r: r.direction == "outbound")
+        finally:
+            phone.close()
+            carrier.close()
+    assert record.caller == "ana" and record.agent_id == "ana" and record.called == "+442071234567"
+    assert record.outcome == "completed" and record.end_reason == "caller-hangup"

@@ -29,6 +29,7 @@ from helpline.edge.media import MediaEngine
 from helpline.edge.sip import InboundCall, RegistrationChange, SipEndpoint
 from helpline.features.voice.agents import Target
 from helpline.features.voice.callback import CallbackCall
+from helpline.features.voice.outbound import OutboundBridge
 from helpline.features.voice.prompts import PromptLibrary
 from helpline.features.voice.repository import CallRecord, CallRecordRepository
 from helpline.features.voice.session import CallSession, recording_folder
@@ -101,6 +102,13 @@ class VoiceService:
 
     # -- calls in ------------------------------------------------------------------------------------
     def on_invite(self, call: InboundCall) -> None:
+        if call.kind == "external":
+            tenant = self._tenant_of_user(call.user)
+            if tenant is None:
+                call.reject(403, "Forbidden (the user belongs to no tenant)")
+                return
+            self._spawn(OutboundBridge(self, call, tenant).run(), f"call out {call.call_id}")
+            return
         did = self.settings.sip.dids.get(call.called)
         if did is None:
             call.reject(404)
@@ -155,6 +163,15 @@ class VoiceService:
         for config in self.configs.values():
             if any(a.id == user for a in config.agents):
                 return user
+        return None
+
+    def _tenant_of_user(self, user: str | None) -> str | None:
+        agent = self.agent_for_user(user) if user else None
+        for tenant, config in self.configs.items():
+            if agent is not None and any(a.id == agent for a in config.agents):
+                return tenant
+        if user is None and len(self.configs) == 1:
+            return next(iter(self.configs))  # a trunk allowed to dial out, with one tenant
         return None
 
     def on_registration(self, change: RegistrationChange) -> None:
