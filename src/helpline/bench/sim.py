@@ -4,7 +4,9 @@ The model is Erlang A's (M/M/n+M): one queue, one pool of identical agents with 
 wrap-up, offers accepted at once, Poisson arrivals, exponential handle times and patience.
 Rate, AHT and patience share one unit of time. Besides speed the run checks itself against the
 exact Erlang A figures: ``p_wait_zero`` (share of calls answered without waiting) against
-1 - P(wait), and ``p_abandon``.
+1 - P(wait), and ``p_abandon``, each with the half-width of a 95% batch-means confidence interval
+(20 batches of simulated time): near full load the figures wander slowly, so a run's error is
+judged against its own interval.
 
 ``--peer`` times a hand-written SimPy model of the same system in the same run (SimPy is
 looked for in ``--peer-path``, default ``/tmp/simpy-peer``, installed there with
@@ -22,6 +24,8 @@ import time
 from typing import Annotated, Any
 
 import typer
+
+BATCHES = 20
 
 
 def _model(rate: float, aht: float, patience: float, agents: int, calls: int) -> Any:
@@ -103,7 +107,9 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ) -> None:
         """Simulated calls per second through the production routing core, checked against Erlang A."""
+        from helpline.core.metrics import MetricFold
         from helpline.sim.engine import Simulator
+        from helpline.sim.replications import estimate
         from helpline.wfm.erlang import erlang_a
 
         if model != "erlang-a":
@@ -111,7 +117,11 @@ def register(app: typer.Typer) -> None:
         if agents < 1 or calls < 1 or not (rate > 0 and aht > 0 and patience > 0):
             raise typer.BadParameter("rate, aht, patience, agents and calls must be positive")
         sim_model = _model(rate, aht, patience, agents, calls)
-        simulator = Simulator(sim_model, seed=seed)
+        # batches of simulated time for a batch-means confidence interval (calls within one run
+        # are correlated; batches long against the system's relaxation time are nearly not)
+        batch = calls / rate / BATCHES
+        fold = MetricFold(sim_model.config, interval_s=batch)
+        simulator = Simulator(sim_model, seed=seed, fold=fold)
         if profile:
             import cProfile
             import pstats
@@ -126,6 +136,10 @@ def register(app: typer.Typer) -> None:
             result = simulator.run()
             elapsed = time.perf_counter() - started
         totals = result.metrics.total("q")
+        by_batch = result.metrics.queues["q"]
+        full = [by_batch[k] for k in range(BATCHES) if k in by_batch and by_batch[k].offered]
+        wait_ci = estimate([b.answered_at_once / b.offered for b in full])
+        abandon_ci = estimate([b.abandoned / b.offered for b in full])
         exact = erlang_a(rate, aht, patience, agents).at(())
         p_wait_zero = totals.answered_at_once / totals.offered
         p_abandon = totals.abandoned / totals.offered
@@ -146,6 +160,9 @@ def register(app: typer.Typer) -> None:
             "erlang_a_p_abandon": exact["p_abandon"],
             "diff_p_wait_zero": p_wait_zero - (1.0 - exact["p_wait"]),
             "diff_p_abandon": p_abandon - exact["p_abandon"],
+            "p_wait_zero_ci95": None if wait_ci is None else wait_ci.half_width,
+            "p_abandon_ci95": None if abandon_ci is None else abandon_ci.half_width,
+            "batches": len(full),
             "ewt_mean_abs_error": totals.ewt.mean_abs_error_s,
             "profiled": bool(profile),
             "python": platform.python_version(),
