@@ -7,7 +7,7 @@ import asyncio
 import random
 from pathlib import Path
 
-from voice_peers import Phone, ack_for, contact_center, in_dialog, until
+from voice_peers import TENANT, Phone, ack_for, contact_center, file_size, in_dialog, until
 
 from helpline.core.agent import AgentState
 from helpline.protocols.sip import DigestClient, Headers, Request, Response, new_branch
@@ -163,3 +163,53 @@ async def test_an_authenticated_phone_calls_out_through_the_trunk(tmp_path: Path
             carrier.close()
     assert record.caller == "ana" and record.agent_id == "ana" and record.called == "+442071234567"
     assert record.outcome == "completed" and record.end_reason == "caller-hangup"
+
+
+async def _call(phone: Phone, center_sip: tuple[str, int], number: str) -> tuple[Request, Response]:
+    invite = phone.request("INVITE", center_sip, number, body=phone.sdp())
+    phone.send(invite, center_sip)
+    ok = await phone.final()
+    assert ok.status == 200
+    phone.send(ack_for(invite, ok), center_sip)
+    return invite, ok
+
+
+async def test_max_wait_overflows_the_caller_to_another_queue(tmp_path: Path, shared_data: Path) -> None:
+    tenant = TENANT.replace("    name: Support\n", "    name: Support\n    max_wait_s: 2\n    overflow_destination: sales\n")
+    sip = {"queue_experience": {"announce_every_s": 30, "leave_when_empty": False}}
+    async with contact_center(tmp_path, shared_data, sip=sip, tenant=tenant) as center:
+        engine = center.helpline.partitions["acme"].core
+        caller = Phone("+3169999")
+        try:
+            invite, ok = await _call(caller, center.sip, "100")
+            caller.send(in_dialog(invite, ok, "INFO", 2, body=b"1", content_type="application/dtmf"), center.sip)
+            await until(lambda: "interaction.overflowed" in center.kinds(), what="overflow")
+            await until(lambda: engine.queue_length("sales") == 1, what="queued in sales")
+            caller.send(in_dialog(invite, ok, "BYE", 3), center.sip)
+            await caller.final("BYE")
+            record = await center.voice.wait_for_record(lambda r: r.caller == "+3169999")
+            await center.helpline.partitions["acme"].settle()
+        finally:
+            caller.close()
+    assert record.queue_id == "sales" and record.outcome == "abandoned"
+    assert center.kinds().count("interaction.created") == 2
+
+
+async def test_with_no_agent_logged_in_the_caller_leaves_a_voicemail(tmp_path: Path, shared_data: Path) -> None:
+    async with contact_center(tmp_path, shared_data) as center:
+        caller = Phone("+3168888")
+        try:
+            invite, ok = await _call(caller, center.sip, "200")
+            session = center.voice.sessions[invite.call_id]
+            await until(lambda: session.leg is not None and session.leg.recorder is not None, limit=20,
+                        what="recording the message")
+            caller.send(in_dialog(invite, ok, "BYE", 2), center.sip)
+            await caller.final("BYE")
+            record = await center.voice.wait_for_record(lambda r: r.caller == "+3168888")
+            await center.helpline.partitions["acme"].settle()
+        finally:
+            caller.close()
+    assert record.outcome == "voicemail" and record.recording is not None
+    assert file_size(record.recording) > 44
+    created = [f for f in center.facts if f.KIND == "interaction.created"]
+    assert [(f.queue, f.channel.value) for f in created] == [("sales", "voicemail")]

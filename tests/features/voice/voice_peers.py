@@ -39,7 +39,7 @@ queues:
     wrap_up_s: 0
   - id: sales
     name: Sales
-    channels: [voice]
+    channels: [voice, voicemail]
     offer_timeout_s: 2
 agents:
   - id: ana
