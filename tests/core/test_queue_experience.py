@@ -10,7 +10,6 @@ from helpline.core import inputs as I
 from helpline.core.agent import AgentState
 from helpline.core.config import AgentConfig, Channel, QueueConfig, SkillRequirement
 from helpline.core.interaction import InteractionState
-from helpline.core.routing import ewt
 from helpline.core.routing.engine import RoutingEngine
 
 from .scenario import TICK, Like, agents, announce, call, login_all, offer, play, tenant
@@ -130,15 +129,31 @@ def test_position_and_estimate_follow_the_kth_agent_release() -> None:
     e = busy_engine(n_agents=2, aht_prior_s=300)
     for k in range(1, 6):
         e.handle(call(f"w{k}"), 10)
-    # both agents started at t=1 with a 300 s mean: they free at 301, then every 300 s
+    # two busy agents with a 300 s mean handle time release one call every 150 s on average
     assert e.position("w1") == 1 and e.position("w5") == 5
     now = 101.0
-    assert e.estimated_wait("w1", now) == pytest.approx(200)
-    assert e.estimated_wait("w2", now) == pytest.approx(200)
-    assert e.estimated_wait("w3", now) == pytest.approx(500)
-    assert e.estimated_wait("w5", now) == pytest.approx(800)
-    assert e.estimated_wait_for_newcomer("q", now) == pytest.approx(800)  # 6th: 3rd release of a server
-    assert e.estimated_wait_for_newcomer("q", now, priority=5) == pytest.approx(200)  # jumps the line
+    assert e.estimated_wait("w1", now) == pytest.approx(150)
+    assert e.estimated_wait("w2", now) == pytest.approx(300)
+    assert e.estimated_wait("w5", now) == pytest.approx(750)
+    assert e.estimated_wait_for_newcomer("q", now) == pytest.approx(900)  # 6th in line
+    assert e.estimated_wait_for_newcomer("q", now, priority=5) == pytest.approx(150)  # jumps the line
+    e.handle(I.InteractionAbandoned("w1"), 102)
+    assert e.estimated_wait("w5", 102) == pytest.approx(600)  # moved up to 4th
+
+
+def test_free_agents_mean_no_wait_and_more_agents_mean_a_shorter_one() -> None:
+    cfg = tenant([QueueConfig("q", aht_prior_s=100)], agents("a1", "a2", "a3", "a4"))
+    e = RoutingEngine(cfg)
+    login_all(e, ["a1", "a2"], t=0, step=0)
+    assert e.estimated_wait_for_newcomer("q", 1) == 0.0
+    e.handle(call("c1"), 1)
+    e.handle(call("c2"), 1)
+    assert e.estimated_wait_for_newcomer("q", 2) == pytest.approx(50)
+    login_all(e, ["a3", "a4"], t=3, step=0)  # they take nothing: the two calls are ringing a1, a2
+    assert e.estimated_wait_for_newcomer("q", 4) == 0.0
+    e.handle(call("c3"), 5)
+    e.handle(call("c4"), 5)
+    assert e.estimated_wait_for_newcomer("q", 6) == pytest.approx(25)
 
 
 def test_estimates_learn_handle_times_and_use_the_agents_who_can_serve() -> None:
@@ -148,31 +163,28 @@ def test_estimates_learn_handle_times_and_use_the_agents_who_can_serve() -> None
     )
     e = RoutingEngine(cfg)
     login_all(e, ["es", "en"], t=0, step=0)
-    t = 0.0
-    for k in range(ewt.MIN_SAMPLES):  # each agent learns a 60 s handle time
-        for a in ("es", "en"):
-            e.handle(call(f"x{a}{k}", preferred_agent=a), t)
-            e.handle(I.OfferAccepted(f"x{a}{k}", a), t)
-        t += 60
-        e.handle(I.InteractionEnded(f"xes{k}"), t)
-        e.handle(I.InteractionEnded(f"xen{k}"), t)
-    assert e.estimated_wait_for_newcomer("q", t) == 0.0
-    e.handle(call("b1", skills=(SkillRequirement("es"),)), t)
-    e.handle(I.OfferAccepted("b1", "es"), t)
-    e.handle(call("b2"), t)
-    e.handle(I.OfferAccepted("b2", "en"), t)
+    for a in ("es", "en"):  # each agent handles one call in 60 s
+        e.handle(call(f"x{a}", preferred_agent=a), 0)
+        e.handle(I.OfferAccepted(f"x{a}", a), 0)
+        e.handle(I.InteractionEnded(f"x{a}"), 60)
+    assert e.estimated_wait_for_newcomer("q", 60) == 0.0
+    e.handle(call("b1", skills=(SkillRequirement("es"),)), 60)
+    e.handle(I.OfferAccepted("b1", "es"), 60)
+    e.handle(call("b2"), 60)
+    e.handle(I.OfferAccepted("b2", "en"), 60)
     spanish = (SkillRequirement("es", 1),)
-    assert e.estimated_wait_for_newcomer("q", t + 20, skills=spanish) == pytest.approx(40)
-    e.handle(I.AgentPause("es", "break"), t + 20)
-    assert e.estimated_wait_for_newcomer("q", t + 20, skills=spanish) is None  # nobody can serve it
-    assert e.estimated_wait_for_newcomer("q", t + 20) == pytest.approx(40)
+    assert e.estimated_wait_for_newcomer("q", 80, skills=spanish) == pytest.approx(60)  # only "es"
+    assert e.estimated_wait_for_newcomer("q", 80) == pytest.approx(30)  # either agent
+    e.handle(I.AgentPause("es", "break"), 80)
+    assert e.estimated_wait_for_newcomer("q", 80, skills=spanish) is None  # nobody can serve it
+    assert e.estimated_wait_for_newcomer("q", 80) == pytest.approx(60)
 
 
 def test_queued_fact_records_the_estimate_given_at_entry() -> None:
     e = busy_engine(aht_prior_s=120)
     d = e.handle(call("c1"), 61)
     (queued,) = [f for f in d.events if isinstance(f, E.InteractionQueued)]
-    assert queued.ewt == pytest.approx(60)
+    assert queued.ewt == pytest.approx(120)
     assert queued.position == 1
     assert C.AnnouncePosition("c1", 1, queued.ewt) in d.commands
 

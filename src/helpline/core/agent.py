@@ -234,13 +234,19 @@ class Agent:
     def summary(self) -> AgentState:
         if self.presence is Presence.OFFLINE:
             return AgentState.OFFLINE
-        states = {s.state for s in self.slots.values()}
-        if SlotState.ACTIVE in states:
-            return AgentState.BUSY
-        if SlotState.OFFERED in states:
-            return AgentState.RESERVED
-        if SlotState.WRAP_UP in states:
-            return AgentState.WRAP_UP
+        if self.slots:
+            offered = wrapping = False
+            for s in self.slots.values():
+                if s.state is SlotState.ACTIVE:
+                    return AgentState.BUSY
+                if s.state is SlotState.OFFERED:
+                    offered = True
+                else:
+                    wrapping = True
+            if offered:
+                return AgentState.RESERVED
+            if wrapping:
+                return AgentState.WRAP_UP
         if self.presence is Presence.PAUSED:
             return AgentState.PAUSED
         return AgentState.AVAILABLE

@@ -17,6 +17,8 @@ Both searches run over indexes (``matching``), never over all agents, and togeth
 matching invariant: a ready agent with free capacity never idles while an interaction they
 could take waits.
 
+* Agents who gained capacity in this turn choose for themselves (the interactions that became
+  waiting in the same turn do not grab them first), so the one they take is the best for them.
 * An interaction looks for an agent in its own queue first (by the queue's strategy), then in
   queues and groups that workflow steps added. Its preferred agent, if free, goes first; if the
   queue sets ``preferred_agent_wait_s`` only that agent may take it until then. An agent who
@@ -53,7 +55,6 @@ from helpline.core.agent import (
     AgentState,
     Presence,
     PresenceTrigger,
-    Slot,
     SlotState,
     SlotTrigger,
     capacity_channel,
@@ -98,6 +99,9 @@ class Decision:
 
     events: tuple[E.Event, ...] = ()
     commands: tuple[C.Command, ...] = ()
+
+
+_CHANNEL_NAME: dict[Channel, str] = {c: c.value for c in Channel}
 
 
 def route_channel(i: Interaction) -> Channel:
@@ -159,6 +163,7 @@ class RoutingEngine:
         self._seq = 0
         self._offer_seq = 0
         self._day: int | None = None
+        self._day_ends = float("-inf")  # start of the day after self._day
         # indexes (rebuilt from the logical state)
         self._stamp: list[int] = [0] * len(self._agent_list)
         self._free: dict[PoolKey, FreeHeap] = {p: FreeHeap(len(m)) for p, m in self._members.items()}
@@ -171,6 +176,25 @@ class RoutingEngine:
             for g in a.config.groups:
                 pools.append((Strategy.LONGEST_IDLE, self._free[group_pool(g)], None))
             self._free_pools.append(pools)
+        # wait-estimate aggregates per (queue, channel) over the members meeting the queue's own
+        # requirement: [free units, release rate] (see routing.ewt)
+        self._queue_requirement: dict[str, tuple[tuple[str, int], ...]] = {
+            q.id: tuple(sorted(merge_requirements(q.required_skills).items())) for q in config.queues
+        }
+        self._agg: dict[tuple[str, Channel], list[int]] = {}
+        # per agent: (aggregate, capacity bucket, units, bucket name, handle-time prior)
+        self._agg_members: list[list[tuple[list[int], Channel, int, str, float]]] = [[] for _ in self._agent_list]
+        for qc in config.queues:
+            for ch in dict.fromkeys(qc.channels):
+                aggregate = self._agg[(qc.id, ch)] = [0, 0]
+                for a in self._members.get(queue_pool(qc.id), ()):
+                    caps = a.config.capacity
+                    cc = capacity_channel(ch, caps)
+                    units = min(caps.get(cc, 0), a.config.total_capacity)
+                    if units > 0 and satisfies(a.skills, self._queue_requirement[qc.id]):
+                        self._agg_members[a.index].append((aggregate, cc, units, _CHANNEL_NAME[cc], qc.aht_prior_s))
+        self._agg_contrib: list[list[tuple[int, int]]] = [[(0, 0)] * len(m) for m in self._agg_members]
+        self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
         self._regs: dict[str, tuple[list[Bucket], str, int]] = {}
         self._queue_waiting: dict[str, dict[str, None]] = {q.id: {} for q in config.queues}
@@ -713,16 +737,23 @@ class RoutingEngine:
         channel = route_channel(i)
         requirement = tuple(i.skills.items())
         agents = self._agents
+        fresh = self._dirty_a
         if i.exclusive_agent is not None:
             a = agents[i.exclusive_agent]
-            if a.can_take(channel) and satisfies(a.skills, requirement):
+            if a.id not in fresh and i.id not in a.slots and a.can_take(channel) and satisfies(a.skills, requirement):
                 self._offer(i, (a,), i.queue, now)
             return
         avoid = i.last_missed
         preferred = i.preferred_agent
         if preferred is not None and preferred != avoid:
             a = agents[preferred]
-            if a.can_take(channel) and satisfies(a.skills, requirement) and self._serves(a, i):
+            if (
+                a.id not in fresh
+                and i.id not in a.slots
+                and a.can_take(channel)
+                and satisfies(a.skills, requirement)
+                and self._serves(a, i)
+            ):
                 self._offer(i, (a,), i.queue, now)
                 return
         for qid in i.queues:
@@ -732,31 +763,38 @@ class RoutingEngine:
             pool = queue_pool(qid)
             strategy = qc.strategy
             if strategy is Strategy.RING_ALL and channel is Channel.VOICE:
-                found = self._all_free(pool, channel, requirement, avoid)
+                found = self._all_free(pool, channel, requirement, avoid, i.id)
                 if found:
                     self._offer(i, found, qid, now)
                     return
                 continue
             if strategy is Strategy.HIGHEST_PROFICIENCY:
-                chosen = self._best_scored(pool, channel, i.skills, avoid)
+                chosen = self._best_scored(pool, channel, i.skills, avoid, i.id)
             else:
-                chosen = self._first_free(pool, channel, requirement, avoid)
+                chosen = self._first_free(pool, channel, requirement, avoid, i.id)
             if chosen is not None:
                 self._offer(i, (chosen,), qid, now)
                 return
         for g in i.groups:
-            chosen = self._first_free(group_pool(g), channel, requirement, avoid)
+            chosen = self._first_free(group_pool(g), channel, requirement, avoid, i.id)
             if chosen is not None:
                 self._offer(i, (chosen,), i.queue, now)
                 return
         if avoid is not None:
             a = agents[avoid]
-            if a.can_take(channel) and satisfies(a.skills, requirement) and self._serves(a, i):
-                mine = self._agent_queues[a.index]
-                self._offer(i, (a,), next((q for q in i.queues if q in mine), i.queue), now)
+            if (
+                a.id not in fresh
+                and i.id not in a.slots
+                and a.can_take(channel)
+                and satisfies(a.skills, requirement)
+                and self._serves(a, i)
+            ):
+                # only the agent who just missed it could take it: let that agent choose, so an
+                # interaction ahead of it in their queues goes first
+                self._route_agent(a, now)
 
     def _first_free(
-        self, pool: PoolKey, channel: Channel, requirement: Sequence[tuple[str, int]], avoid: str | None
+        self, pool: PoolKey, channel: Channel, requirement: Sequence[tuple[str, int]], avoid: str | None, iid: str
     ) -> Agent | None:
         fh = self._free.get(pool)
         if fh is None:
@@ -764,6 +802,7 @@ class RoutingEngine:
         heap = fh.heap
         stamps = self._stamp
         agents = self._agent_list
+        fresh = self._dirty_a
         skipped: list[Any] = []
         chosen = None
         while heap:
@@ -773,7 +812,13 @@ class RoutingEngine:
                 heapq.heappop(heap)
                 continue
             a = agents[idx]
-            if a.id == avoid or not a.can_take(channel) or not satisfies(a.skills, requirement):
+            if (
+                a.id == avoid
+                or a.id in fresh
+                or iid in a.slots  # e.g. wrapping up this very interaction after transferring it
+                or not a.can_take(channel)
+                or not satisfies(a.skills, requirement)
+            ):
                 skipped.append(heapq.heappop(heap))
                 continue
             chosen = a
@@ -782,32 +827,37 @@ class RoutingEngine:
             heapq.heappush(heap, entry)
         return chosen
 
-    def _live_free(self, pool: PoolKey) -> Iterable[tuple[tuple[float, ...], Agent]]:
+    def _live_free(self, pool: PoolKey, iid: str) -> Iterable[tuple[tuple[float, ...], Agent]]:
         fh = self._free.get(pool)
         if fh is None:
             return ()
         stamps = self._stamp
         agents = self._agent_list
-        return [(e[0], agents[e[2]]) for e in fh.heap if stamps[e[2]] == e[1]]
+        fresh = self._dirty_a
+        return [
+            (e[0], a)
+            for e in fh.heap
+            if stamps[e[2]] == e[1] and (a := agents[e[2]]).id not in fresh and iid not in a.slots
+        ]
 
     def _all_free(
-        self, pool: PoolKey, channel: Channel, requirement: Sequence[tuple[str, int]], avoid: str | None
+        self, pool: PoolKey, channel: Channel, requirement: Sequence[tuple[str, int]], avoid: str | None, iid: str
     ) -> list[Agent]:
         found = [
             (key, a)
-            for key, a in self._live_free(pool)
+            for key, a in self._live_free(pool, iid)
             if a.id != avoid and a.can_take(channel) and satisfies(a.skills, requirement)
         ]
         found.sort(key=lambda x: x[0])
         return [a for _, a in found]
 
     def _best_scored(
-        self, pool: PoolKey, channel: Channel, requirement: Mapping[str, int], avoid: str | None
+        self, pool: PoolKey, channel: Channel, requirement: Mapping[str, int], avoid: str | None, iid: str
     ) -> Agent | None:
         items = tuple(requirement.items())
         best: tuple[Any, ...] | None = None
         chosen = None
-        for key, a in self._live_free(pool):
+        for key, a in self._live_free(pool, iid):
             if a.id == avoid or not a.can_take(channel) or not satisfies(a.skills, items):
                 continue
             rank = (-proficiency_score(a, requirement), *key)
@@ -833,6 +883,10 @@ class RoutingEngine:
                     i = self._head(b)
                     if i is None:
                         continue
+                    if i.id in a.slots:
+                        i = self._head_for(b, a)
+                        if i is None:
+                            continue
                     rank = (-i.priority, -(now - i.order_at) * weight.get(i.queue, 1.0), i.order_seq)
                     if best is None or rank < best_rank:
                         best, best_rank, best_queue = i, rank, pool_queue
@@ -849,6 +903,15 @@ class RoutingEngine:
             if i is not None and i.version == e[3]:
                 return i
             heapq.heappop(heap)
+        return None
+
+    def _head_for(self, b: Bucket, a: Agent) -> Interaction | None:
+        """The first interaction of the bucket the agent does not already hold (rare: a slow scan)."""
+        interactions = self._interactions
+        for e in sorted(b.heap):
+            i = interactions.get(e[4])
+            if i is not None and i.version == e[3] and i.id not in a.slots:
+                return i
         return None
 
     # -- indexes -------------------------------------------------------------------------------
@@ -908,6 +971,7 @@ class RoutingEngine:
             seed = self.seed
             for strategy, fh, rr in self._free_pools[idx]:
                 fh.push((key_for(strategy, a, rr, seed), stamp, idx), stamps)
+        self._update_aggregates(a)
 
     def _freed(self, a: Agent) -> None:
         self._relist(a)
@@ -918,14 +982,44 @@ class RoutingEngine:
     def _newcomer_position(self, queue_id: str, priority: int) -> int:
         return 1 + sum(n for p, n in self._prio_counts[queue_id].items() if p >= priority)
 
-    def _aht(self, a: Agent, channel: Channel, queue_id: str) -> float:
-        mine = a.aht.get(channel.value)
-        if mine is not None and mine[1] >= ewt.MIN_SAMPLES:
-            return mine[0]
-        theirs = self._queue_aht.get(queue_id)
-        if theirs is not None:
-            return theirs[0]
-        return self._queues[queue_id].aht_prior_s
+    def _contribution(self, a: Agent, channel: Channel, prior: float) -> tuple[int, int]:
+        """(free units, release rate) the agent adds to an estimate on ``channel``."""
+        if a.presence is not Presence.READY:
+            return (0, 0)
+        caps = a.config.capacity
+        cc = capacity_channel(channel, caps)
+        units = min(caps.get(cc, 0), a.config.total_capacity)
+        if units <= 0:
+            return (0, 0)
+        mine = a.aht.get(_CHANNEL_NAME[cc])
+        return (a.free_for(channel), ewt.unit_rate(units, mine[0] if mine is not None else prior))
+
+    def _eligible(
+        self, queues: Sequence[str], groups: Sequence[str], exclusive: str | None, channel: Channel,
+        requirement: tuple[tuple[str, int], ...],
+    ) -> list[Agent]:
+        """Agents who could ever take such an interaction (configuration only, so cached)."""
+        key = (tuple(queues), tuple(groups), exclusive, channel, requirement)
+        found = self._eligible_cache.get(key)
+        if found is None:
+            if exclusive is not None:
+                candidates: Iterable[Agent] = (self._agents[exclusive],)
+            else:
+                seen: dict[str, Agent] = {}
+                for p in [queue_pool(q) for q in queues] + [group_pool(g) for g in groups]:
+                    for a in self._members.get(p, ()):
+                        seen[a.id] = a
+                candidates = seen.values()
+            found = [
+                a
+                for a in candidates
+                if satisfies(a.skills, requirement)
+                and a.config.capacity.get(capacity_channel(channel, a.config.capacity), 0) > 0
+            ]
+            if len(self._eligible_cache) > 4096:
+                self._eligible_cache.clear()
+            self._eligible_cache[key] = found
+        return found
 
     def _estimate(
         self,
@@ -938,46 +1032,40 @@ class RoutingEngine:
         k: int,
         now: float,
     ) -> float | None:
-        if exclusive is not None:
-            members: Iterable[Agent] = (self._agents[exclusive],)
-        elif len(queues) == 1 and not groups:
-            members = self._members.get(queue_pool(queues[0]), ())
-        else:
-            seen: dict[str, Agent] = {}
-            for p in [queue_pool(q) for q in queues] + [group_pool(g) for g in groups]:
-                for a in self._members.get(p, ()):
-                    seen[a.id] = a
-            members = seen.values()
-        items = tuple(requirement.items())
-        servers: list[tuple[float, float]] = []
-        for a in members:
-            if a.presence is not Presence.READY or not satisfies(a.skills, items):
-                continue
-            caps = a.config.capacity
-            cc = capacity_channel(channel, caps)
-            if caps.get(cc, 0) <= 0:
-                continue
-            aht = self._aht(a, cc, queue_id)
-            free = a.free_for(channel)
-            servers.extend([(0.0, aht)] * free)
-            if not free and a.load.get(cc, 0) < caps[cc] and a.slots:
-                # room on this channel but the total is taken by other channels: the first
-                # release of any of them makes room
-                servers.append((min(self._slot_left(s, aht, now) for s in a.slots.values()), aht))
-            for slot in a.slots.values():
-                if slot.channel is cc:
-                    servers.append((self._slot_left(slot, aht, now), aht))
-        return ewt.kth_release(servers, k)
+        items = tuple(sorted(requirement.items()))
+        if exclusive is None and not groups and len(queues) == 1 and queues[0] == queue_id:
+            aggregate = self._agg.get((queue_id, channel))
+            if aggregate is not None and items == self._queue_requirement[queue_id]:
+                return ewt.expected_wait(k, aggregate[0], aggregate[1])
+        prior = self._queues[queue_id].aht_prior_s
+        free = rate = 0
+        for a in self._eligible(queues, groups, exclusive, channel, items):
+            f, r = self._contribution(a, channel, prior)
+            free += f
+            rate += r
+        return ewt.expected_wait(k, free, rate)
 
-    @staticmethod
-    def _slot_left(slot: Slot, aht: float, now: float) -> float:
-        if slot.state is SlotState.WRAP_UP:
-            left = (slot.until - now) if slot.until is not None else ewt.RESIDUAL_FLOOR * aht
-        elif slot.state is SlotState.ACTIVE and slot.accepted_at is not None:
-            left = ewt.residual(aht, now - slot.accepted_at)
-        else:
-            left = aht
-        return max(0.0, left)
+    def _update_aggregates(self, a: Agent) -> None:
+        memberships = self._agg_members[a.index]
+        if not memberships:
+            return
+        contrib = self._agg_contrib[a.index]
+        ready = a.presence is Presence.READY
+        room = a.config.total_capacity - a.total
+        load = a.load
+        aht = a.aht
+        for n, (aggregate, cc, units, name, prior) in enumerate(memberships):
+            if ready:
+                free = min(units - load.get(cc, 0), room)
+                mine = aht.get(name)
+                new = (free if free > 0 else 0, ewt.unit_rate(units, mine[0] if mine is not None else prior))
+            else:
+                new = (0, 0)
+            old = contrib[n]
+            if new != old:
+                aggregate[0] += new[0] - old[0]
+                aggregate[1] += new[1] - old[1]
+                contrib[n] = new
 
     # ==========================================================================================
     # facts: emit and apply (the only code that changes state)
@@ -1009,14 +1097,14 @@ class RoutingEngine:
         return decision
 
     def _apply(self, fact: E.Event) -> None:
-        day = int(fact.at // DAY_S)
-        if self._day is None or day > self._day:
-            self._new_day(day)
+        if fact.at >= self._day_ends:
+            self._new_day(int(fact.at // DAY_S))
         self._appliers[type(fact)](fact)
 
     def _new_day(self, day: int) -> None:
         first = self._day is None
         self._day = day
+        self._day_ends = (day + 1) * DAY_S
         if first:
             return
         for a in self._agent_list:
@@ -1052,7 +1140,7 @@ class RoutingEngine:
         a.fire_slot(i.id, SlotTrigger.RELEASE, at)
         if slot.accepted_at is not None:
             seconds = at - slot.accepted_at
-            a.note_handle_time(slot.channel, seconds, ewt.ALPHA)
+            a.note_handle_time(slot.channel, seconds, ewt.ALPHA)  # before _freed re-lists the agent
             mean = self._queue_aht.get(i.queue)
             if mean is None:
                 self._queue_aht[i.queue] = [seconds, 1.0]
@@ -1341,6 +1429,7 @@ class RoutingEngine:
         self._seq = int(snap["seq"])
         self._offer_seq = int(snap["offer_seq"])
         self._day = snap["day"]
+        self._day_ends = (self._day + 1) * DAY_S if self._day is not None else float("-inf")
         for agent_id, data in snap["agents"].items():
             self._get_a(agent_id).load_dict(data)
         for iid, data in snap["interactions"].items():
