@@ -174,3 +174,13 @@ def test_bad_models_list_every_problem() -> None:
         assert part in text
     with pytest.raises(SimInputError, match="configuration has 2"):
         Schedule.from_counts(config, [3])
+
+
+def test_forecast_counts_become_poisson_rates() -> None:
+    load = QueueLoad.from_counts([90, 0, 45], 900.0, Exponential(60.0), Fixed(30.0))
+    assert load.rates == (0.1, 0.0, 0.05)
+    config = single_queue(4)
+    r = Simulator(SimModel(config, 900.0, {"q": load}), seed=4).run()
+    offered = [r.metrics.queues["q"].get(k) for k in range(3)]
+    assert offered[1] is None  # nothing forecast, nothing arrives
+    assert offered[0] is not None and offered[2] is not None and 60 < offered[0].offered < 120

@@ -101,6 +101,9 @@ class Simulator:
         on_timer = engine.on_timer
         next_timer = engine.next_timer
         fold_add = self.fold.add_all
+        # facts reach the fold in batches: one call per few thousand facts, not one per decision
+        facts: list[Any] = []
+        collect = facts.extend
         progress = self.progress
         every = self.progress_every
 
@@ -125,7 +128,7 @@ class Simulator:
         def settle(d: Decision, at: float) -> None:
             """Fold the decision's facts and carry out its commands (recursively for accepts)."""
             nonlocal decisions
-            fold_add(d.events)
+            collect(d.events)
             if leaving:
                 for e in d.events:
                     if getattr(e, "state", None) is PAUSED and e.agent in leaving:  # type: ignore[union-attr]
@@ -262,6 +265,10 @@ class Simulator:
             else:  # SHIFT
                 shift(payload, now)
             due = next_timer()
+            if len(facts) > 4096:
+                fold_add(facts)
+                facts.clear()
+        fold_add(facts)
         if progress is not None:
             progress(calls)
         return SimResult(self.fold.result(now), calls, decisions, now)

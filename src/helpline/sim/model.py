@@ -38,6 +38,13 @@ class QueueLoad:
     handle: Distribution  # talk + hold, seconds
     patience: Distribution  # seconds a caller waits before hanging up
 
+    @classmethod
+    def from_counts(
+        cls, counts: Sequence[float], interval_s: float, handle: Distribution, patience: Distribution
+    ) -> QueueLoad:
+        """A forecast's calls per interval, read as the mean of a Poisson count in each interval."""
+        return cls(tuple(float(c) / interval_s for c in counts), handle, patience)
+
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
