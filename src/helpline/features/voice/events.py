@@ -57,3 +57,8 @@ class Referred:
 class Held:
     by_agent: bool
     on_hold: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EndedElsewhere:
+    """The interaction was ended by someone other than this call (another edge, an operator)."""

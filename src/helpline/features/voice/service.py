@@ -29,6 +29,7 @@ from helpline.edge.media import MediaEngine
 from helpline.edge.sip import InboundCall, RegistrationChange, SipEndpoint
 from helpline.features.voice.agents import Target
 from helpline.features.voice.callback import CallbackCall
+from helpline.features.voice.events import EndedElsewhere
 from helpline.features.voice.outbound import OutboundBridge
 from helpline.features.voice.prompts import PromptLibrary
 from helpline.features.voice.repository import CallRecord, CallRecordRepository
@@ -83,6 +84,8 @@ class VoiceService:
         await self.endpoint.start()
         if commands is not None:
             self._unsubscribe = commands.subscribe(self.on_command)
+        for partition in self.partitions.values():
+            partition.subscribe(self._on_facts)
 
     async def close(self) -> None:
         if self._unsubscribe is not None:
@@ -147,6 +150,13 @@ class VoiceService:
             callback = CallbackCall(self, tenant, command)
             self._by_interaction[command.interaction] = callback
             self._spawn(callback.run(), f"callback {command.interaction}")
+
+    def _on_facts(self, tenant: str, facts: Any) -> None:
+        for _, fact in facts:
+            if getattr(fact, "KIND", "") == "interaction.ended":
+                owner = self._by_interaction.get(fact.interaction)
+                if isinstance(owner, CallSession) and owner.connected is None:
+                    owner.post(EndedElsewhere())
 
     def bind(self, interaction: str, owner: _Inbox) -> None:
         self._by_interaction[interaction] = owner

@@ -74,6 +74,7 @@ from helpline.features.voice.events import (
     CallerGone,
     Deadline,
     Digit,
+    EndedElsewhere,
     Held,
     Played,
     Referred,
@@ -429,6 +430,12 @@ class CallSession:
                     continue
                 if result == "refused":
                     continue
+                return None
+            elif isinstance(event, EndedElsewhere):
+                self._stop_attempts()
+                self.service.unbind(interaction, self)
+                self.record.outcome, self.record.end_reason = "ended-elsewhere", "interaction ended"
+                call.hangup()
                 return None
             elif isinstance(event, SendToOverflow):
                 self._stop_attempts()
