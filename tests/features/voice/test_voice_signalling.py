@@ -213,3 +213,42 @@ async def test_with_no_agent_logged_in_the_caller_leaves_a_voicemail(tmp_path: P
     assert file_size(record.recording) > 44
     created = [f for f in center.facts if f.KIND == "interaction.created"]
     assert [(f.queue, f.channel.value) for f in created] == [("sales", "voicemail")]
+
+
+async def test_an_agent_is_reached_at_an_external_number_through_the_trunk(tmp_path: Path, shared_data: Path) -> None:
+    from helpline.core.inputs import AgentLogin
+
+    carrier = Phone("carrier")
+    sip = {
+        "trunks": {"loopback": {"allow_from": ["127.0.0.1"]}, "carrier": {"address": f"127.0.0.1:{carrier.port}"}},
+        "default_trunk": "carrier",
+        "agent_numbers": {"ben": "+31611111111"},
+    }
+    async with contact_center(tmp_path, shared_data, sip=sip) as center:
+        await center.helpline.partitions["acme"].submit(AgentLogin("ben"))
+        caller = Phone("+3167777")
+        try:
+            await _call(caller, center.sip, "200")
+            ring = await carrier.receive(lambda m: isinstance(m, Request) and m.method == "INVITE")
+            assert ring.uri.user == "+31611111111" and ring.from_.uri.user == "+3167777"
+            answered = carrier.reply(ring, 200, body=carrier.sdp())
+            await carrier.receive(lambda m: isinstance(m, Request) and m.method == "ACK")
+            await until(lambda: "interaction.started" in center.kinds(), what="connected")
+            bye = Request("BYE", ring.contact[0].uri, Headers.of(
+                ("Via", f"SIP/2.0/UDP 127.0.0.1:{carrier.port};branch={new_branch()}"),
+                ("Max-Forwards", "70"),
+                ("From", answered.headers.get("To") or ""),
+                ("To", ring.headers.get("From") or ""),
+                ("Call-ID", ring.call_id),
+                ("CSeq", "1 BYE"),
+                ("Content-Length", "0"),
+            ))
+            carrier.send(bye, center.sip)
+            assert (await carrier.final("BYE")).status == 200
+            hangup = await caller.receive(lambda m: isinstance(m, Request) and m.method == "BYE")
+            caller.reply(hangup, 200, to_tag=None)
+            record = await center.voice.wait_for_record(lambda r: r.caller == "+3167777")
+        finally:
+            caller.close()
+            carrier.close()
+    assert record.agent_id == "ben" and record.outcome == "completed" and record.end_reason == "agent-hangup"
