@@ -220,3 +220,22 @@ def test_pause_cancels_pending_offers_and_logout_waits_for_work() -> None:
     with pytest.raises(InvalidTransition):
         e.handle(I.AgentLogout("a2"), 4)
     play(e, [(5, I.AgentLogout("a1"), [E.AgentLoggedOut(5, "a1")])])
+
+
+def test_an_agent_wrapping_up_an_interaction_is_not_offered_it_again() -> None:
+    cfg = tenant(
+        [QueueConfig("q", channels=(Channel.CHAT,), wrap_up_s=30)],
+        agents("a1", "a2", capacity={Channel.CHAT: 2}, total_capacity=2),
+    )
+    e = RoutingEngine(cfg)
+    login_all(e, ["a1"])
+    play(
+        e,
+        [
+            (1, chat("m1"), [offer("m1", "a1")]),
+            (2, I.OfferAccepted("m1", "a1"), []),
+            # back to the same queue: a1 has a free chat slot but is wrapping up m1 itself
+            (3, I.InteractionTransferred("m1", to_queue="q"), [announce("m1", 1)]),
+            (4, I.AgentLogin("a2"), [offer("m1", "a2")]),
+        ],
+    )

@@ -337,7 +337,7 @@ def check_replay(run: Run, cut: int) -> None:
 
 
 # HELPLINE_PROPERTY_EXAMPLES raises the count for a longer hunt than the suite's budget allows
-@settings(max_examples=int(os.environ.get("HELPLINE_PROPERTY_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("HELPLINE_PROPERTY_EXAMPLES", "400")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_sequences_keep_the_invariants(data: st.DataObject) -> None:
     cfg = data.draw(configs())

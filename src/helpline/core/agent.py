@@ -194,7 +194,10 @@ class Agent:
         if self.presence is not Presence.READY or self.total >= self.config.total_capacity:
             return False
         load = self.load
-        return any(load.get(c, 0) < n for c, n in self.config.capacity.items())
+        for c, n in self.config.capacity.items():  # noqa: SIM110 - a plain loop: hot path
+            if load.get(c, 0) < n:
+                return True
+        return False
 
     # -- slots ------------------------------------------------------------------------------
 

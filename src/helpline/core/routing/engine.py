@@ -197,6 +197,9 @@ class RoutingEngine:
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
         self._regs: dict[str, tuple[list[Bucket], str, int]] = {}
+        # entered a queue this turn and not yet indexed: most are offered at once, so they are
+        # indexed only if still waiting after routing
+        self._pending: dict[str, Interaction] = {}
         self._queue_waiting: dict[str, dict[str, None]] = {q.id: {} for q in config.queues}
         self._prio_counts: dict[str, dict[int, int]] = {q.id: {} for q in config.queues}
         self._reg_seq = 0
@@ -296,6 +299,7 @@ class RoutingEngine:
     def apply(self, event: E.Event) -> None:
         """Apply a recorded fact without deciding anything (replay)."""
         self._apply(event)
+        self._flush_pending()
         self._touched.clear()
         self._dirty_i.clear()
         self._dirty_a.clear()
@@ -444,7 +448,7 @@ class RoutingEngine:
         qc = self._get_q(ev.queue)
         if ev.preferred_agent is not None:
             self._get_a(ev.preferred_agent)
-        channel = Channel(ev.channel)
+        channel = ev.channel if type(ev.channel) is Channel else Channel(ev.channel)
         requirement = merge_requirements(qc.required_skills, ev.skills)
         skills = tuple(sorted(requirement.items()))
         self._emit(
@@ -718,6 +722,7 @@ class RoutingEngine:
                 for i in batch:
                     if i.state in WAITING:
                         self._route_interaction(i, now)
+                self._flush_pending()
             if self._dirty_a:
                 agents = list(self._dirty_a.values())
                 self._dirty_a.clear()
@@ -920,7 +925,15 @@ class RoutingEngine:
         i = self._interactions.get(e[4])
         return i is not None and i.version == e[3]
 
-    def _register(self, i: Interaction) -> None:
+    def _flush_pending(self) -> None:
+        if self._pending:
+            pending = self._pending
+            self._pending = {}
+            for i in pending.values():
+                if i.state in WAITING:
+                    self._register(i, dirty=False)
+
+    def _register(self, i: Interaction, *, dirty: bool = True) -> None:
         self._reg_seq += 1
         version = self._reg_seq
         i.version = version
@@ -944,9 +957,12 @@ class RoutingEngine:
         self._queue_waiting[i.queue][i.id] = None
         counts = self._prio_counts[i.queue]
         counts[i.priority] = counts.get(i.priority, 0) + 1
-        self._dirty_i[i.id] = None
+        if dirty:
+            self._dirty_i[i.id] = None
 
     def _unregister(self, i: Interaction) -> None:
+        if self._pending:
+            self._pending.pop(i.id, None)
         reg = self._regs.pop(i.id, None)
         if reg is None:
             return
@@ -969,8 +985,13 @@ class RoutingEngine:
         if a.has_free_capacity():
             stamps = self._stamp
             seed = self.seed
+            idle_key = (a.total, a.idle_since, idx)
             for strategy, fh, rr in self._free_pools[idx]:
-                fh.push((key_for(strategy, a, rr, seed), stamp, idx), stamps)
+                key = idle_key if strategy is Strategy.LONGEST_IDLE else key_for(strategy, a, rr, seed)
+                heap = fh.heap
+                heapq.heappush(heap, (key, stamp, idx))
+                if len(heap) > fh.limit:
+                    fh.compact(stamps)
         self._update_aggregates(a)
 
     def _freed(self, a: Agent) -> None:
@@ -1058,7 +1079,8 @@ class RoutingEngine:
             if ready:
                 free = min(units - load.get(cc, 0), room)
                 mine = aht.get(name)
-                new = (free if free > 0 else 0, ewt.unit_rate(units, mine[0] if mine is not None else prior))
+                held = mine[0] if mine is not None else prior
+                new = (free if free > 0 else 0, int(units * ewt.RATE_SCALE / (held if held > 1e-3 else 1e-3)))
             else:
                 new = (0, 0)
             old = contrib[n]
@@ -1203,7 +1225,8 @@ class RoutingEngine:
         i.last_missed = None
         i.callback_number = None
         i.offer = None
-        self._register(i)
+        self._pending[i.id] = i
+        self._dirty_i[i.id] = None
         self._arm_interaction_timers(i)
 
     def _a_offered(self, f: E.InteractionOffered) -> None:

@@ -103,5 +103,9 @@ class FreeHeap:
     def push(self, entry: FreeEntry, stamps: list[int]) -> None:
         heapq.heappush(self.heap, entry)
         if len(self.heap) > self.limit:
-            self.heap = [e for e in self.heap if stamps[e[2]] == e[1]]
-            heapq.heapify(self.heap)
+            self.compact(stamps)
+
+    def compact(self, stamps: list[int]) -> None:
+        """Drop stale entries (in place: callers may hold the list)."""
+        self.heap[:] = [e for e in self.heap if stamps[e[2]] == e[1]]
+        heapq.heapify(self.heap)
