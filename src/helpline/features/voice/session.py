@@ -335,6 +335,7 @@ class CallSession:
         interaction = uuid.uuid4().hex
         self.interaction = self.record.interaction_id = interaction
         self.service.bind(interaction, self)
+        leg.play([prompts.music_on_hold()])  # music at once, while the arrival is committed
         attributes = {**command.attributes, "caller": call.caller, "called": call.called}
         try:
             await self.partition.submit(
@@ -378,7 +379,6 @@ class CallSession:
     async def _wait_in_queue(self, interaction: str, qx: QueueExperienceSettings, command: ToQueue) -> FlowCommand | str | None:
         leg, call = self.leg, self.call
         assert leg is not None
-        leg.play([self.service.prompts.music_on_hold()])
         announce_at: float | None = self.now()
         while True:
             event = await self._next(announce_at if self.connected is None else None)
