@@ -37,7 +37,16 @@ could take waits.
   exclusivity, and the end of an abandoned caller's resume window. Timers are derived from state,
   so a restored engine re-arms them.
 
-An agent's "today" (fewest-handled) is the UTC day of ``now``.
+Details operators may ask about:
+
+* Rejections and ring-no-answer both count as misses; an accepted offer resets the count.
+* Workflow steps and ``max_wait_s`` count from the interaction's entry into its current queue;
+  its place in line counts from its original arrival (kept on failed offers and on a redial
+  within ``resume_window_s``). A callback keeps its place and does not overflow.
+* A queue without a wrap-up time frees the agent when the interaction ends, and then takes no
+  disposition: configure a wrap-up time where dispositions are wanted.
+* Each arrival carries its estimated wait (``routing.ewt``) in its ``queued`` fact.
+* An agent's "today" (fewest-handled) is the UTC day of ``now``.
 """
 
 from __future__ import annotations
@@ -449,8 +458,12 @@ class RoutingEngine:
         if ev.preferred_agent is not None:
             self._get_a(ev.preferred_agent)
         channel = ev.channel if type(ev.channel) is Channel else Channel(ev.channel)
-        requirement = merge_requirements(qc.required_skills, ev.skills)
-        skills = tuple(sorted(requirement.items()))
+        if ev.skills:
+            requirement = merge_requirements(qc.required_skills, ev.skills)
+            skills = tuple(sorted(requirement.items()))
+        else:
+            skills = self._queue_requirement[qc.id]
+            requirement = dict(skills)
         self._emit(
             E.InteractionCreated(
                 now,
@@ -460,7 +473,7 @@ class RoutingEngine:
                 ev.priority,
                 skills,
                 ev.preferred_agent,
-                tuple((str(k), str(v)) for k, v in ev.attributes.items()),
+                tuple((str(k), str(v)) for k, v in ev.attributes.items()) if ev.attributes else (),
                 ev.customer,
             )
         )
