@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from helpline.core import events as E
 from helpline.core import inputs as I
 from helpline.core.agent import AgentState
@@ -132,3 +134,15 @@ def test_a_restored_engine_decides_like_the_live_one() -> None:
         db = b.handle(call(f"z{k}", "support"), 501 + k)
         assert da == db
     assert a.snapshot() == b.snapshot()
+
+
+def test_a_snapshot_of_another_version_is_refused() -> None:
+    snap = RoutingEngine(CFG).snapshot()
+    snap["version"] = 99
+    with pytest.raises(ValueError, match="99"):
+        RoutingEngine.from_snapshot(CFG, snap)
+
+
+def test_unknown_record_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="no.such.kind"):
+        E.event_from_record("no.such.kind", {})
