@@ -78,6 +78,7 @@ class VoiceService:
         self.finished: deque[CallRecord] = deque(maxlen=1000)  # the latest, for tests and status
         self._waiters: list[tuple[Any, asyncio.Future[CallRecord]]] = []
         self._unsubscribe: Any = None
+        self._positions: dict[str, tuple[float, dict[str, int]]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def start(self, commands: Any | None = None) -> None:
@@ -157,6 +158,27 @@ class VoiceService:
                 owner = self._by_interaction.get(fact.interaction)
                 if isinstance(owner, CallSession) and owner.connected is None:
                     owner.post(EndedElsewhere())
+
+    def position(self, tenant: str, interaction: str) -> int | None:
+        """The interaction's place in its queue (1 = next). Every waiting caller is announced
+        now and then, so the queue's order is read once per moment and shared by all of them
+        instead of being counted out for each."""
+        engine = self.partitions[tenant].core
+        if not engine.has_interaction(interaction):  # type: ignore[attr-defined]
+            return None
+        now = time.monotonic()
+        cached = self._positions.get(tenant)
+        stale = cached is None or now - cached[0] > 0.5
+        if cached is not None and interaction not in cached[1] and not stale:
+            position: int | None = engine.position(interaction)  # type: ignore[attr-defined]
+            return position  # a newcomer since the order was read
+        if cached is None or stale:
+            order: dict[str, int] = {}
+            for config in self.configs[tenant].queues:
+                for index, waiting in enumerate(engine.waiting(config.id)):  # type: ignore[attr-defined]
+                    order[waiting] = index + 1
+            cached = self._positions[tenant] = (now, order)
+        return cached[1].get(interaction)
 
     def bind(self, interaction: str, owner: _Inbox) -> None:
         self._by_interaction[interaction] = owner

@@ -359,10 +359,10 @@ class CallSession:
         engine = self._engine()
         if not engine.has_interaction(interaction):
             return
-        position = engine.position(interaction)
-        wait = engine.estimated_wait(interaction, self.now())
+        position = self.service.position(self.tenant, interaction)
         if position is None:
             return
+        wait = engine.estimated_wait(interaction, self.now()) if qx.announce_wait else None
         items = await self.service.prompts.queue_announcement(
             position, wait, say_position=qx.announce_position, say_wait=qx.announce_wait
         )
