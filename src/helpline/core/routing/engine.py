@@ -218,6 +218,7 @@ class RoutingEngine:
         self._events: list[E.Event] = []
         self._commands: list[C.Command] = []
         self._touched: list[Agent] = []
+        self._changed: dict[str, tuple[Agent, E.Event]] = {}  # agents whose state may have changed this turn
         self._dirty_i: dict[str, None] = {}
         self._dirty_a: dict[str, Agent] = {}
         self._announce: list[tuple[str, int, float | None]] = []
@@ -1110,20 +1111,34 @@ class RoutingEngine:
         self._apply(fact)
         self._events.append(fact)
         if self._touched:
-            touched = self._touched
-            self._touched = []
-            for a in touched:
-                state = a.summary()
-                if state is not a.state:
-                    if isinstance(fact, (E.AgentPaused, E.OfferCancelled)):
-                        reason = fact.reason
-                    else:
-                        reason = _STATE_REASON.get(type(fact), fact.KIND)
-                    change = E.AgentStateChanged(fact.at, a.id, state, a.state, reason)
-                    self._apply(change)
-                    self._events.append(change)
+            changed = self._changed
+            for a in self._touched:
+                changed[a.id] = (a, fact)
+            self._touched.clear()
+
+    def _flush_states(self) -> None:
+        """One state change per agent per decision: the net change, with the last cause as reason.
+
+        (An agent who ends a call and is offered the next in the same decision goes from busy to
+        reserved; they were never available to anyone.)
+        """
+        if not self._changed:
+            return
+        changed = self._changed
+        self._changed = {}
+        for a, fact in changed.values():
+            state = a.summary()
+            if state is not a.state:
+                if isinstance(fact, (E.AgentPaused, E.OfferCancelled)):
+                    reason = fact.reason
+                else:
+                    reason = _STATE_REASON.get(type(fact), fact.KIND)
+                change = E.AgentStateChanged(fact.at, a.id, state, a.state, reason)
+                self._apply(change)
+                self._events.append(change)
 
     def _finish(self) -> Decision:
+        self._flush_states()
         decision = Decision(tuple(self._events), tuple(self._commands))
         self._events = []
         self._commands = []
