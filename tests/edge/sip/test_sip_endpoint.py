@@ -78,6 +78,7 @@ async def test_an_unknown_number_is_404_and_a_did_reaches_the_handler(endpoint: 
     client.send(client.request("INVITE", (ep.host, ep.port), "1000"), (ep.host, ep.port))
     assert (await client.response()).status == 486
     assert [c.called for c in handler.calls] == ["1000"]
+    assert not ep._dialogs and not handler.calls[0].active  # nothing left behind
 
 
 async def test_calls_out_need_an_authenticated_user_or_a_trunk_allowed_to_dial_out(
@@ -221,3 +222,17 @@ async def test_a_cancel_while_ringing_ends_the_call_with_487(endpoint: Any, sip_
     assert answers == {"CANCEL": 200, "INVITE": 487}
     call = handler.calls[0]
     assert call.ended.done() and call.ended.result() == "cancelled"
+    assert not ep._dialogs
+
+
+async def test_a_phone_that_stops_refreshing_is_dropped_and_its_user_logged_out(
+    endpoint: Any, sip_client: Any
+) -> None:
+    ep, _, changes = endpoint
+    ep.registrar.min_expires = 1
+    phone: SipClient = sip_client()
+    assert (await register(phone, ep, "ana", "s3cret!", "desk", expires=1)).status == 200
+    ep.expiry_check_s = 0.2
+    ep._expire_bindings()
+    await until(lambda: changes[-1:] == [RegistrationChange("ana", False)], limit=5)
+    assert ep.registrar.users() == []

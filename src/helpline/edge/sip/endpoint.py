@@ -115,6 +115,8 @@ class SipEndpoint:
         self._tcp: dict[Peer, TcpConnection] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
+        self._expiry: asyncio.TimerHandle | None = None
+        self.expiry_check_s = 15.0
         self._busy = False
         self._dialogs: dict[DialogId, SipCall] = {}
         self._pending: dict[TransactionKey, InboundCall] = {}
@@ -133,6 +135,18 @@ class SipEndpoint:
                 lambda: TcpConnection(self._on_stream_message, self._on_tcp_closed), self.host, self.port
             )
         log.info("SIP listening on %s:%d (UDP%s)", self.host, self.port, " and TCP" if self.settings.tcp else "")
+        self._expiry = loop.call_later(self.expiry_check_s, self._expire_bindings)
+
+    def _expire_bindings(self) -> None:
+        """Phones that stopped refreshing their registration: their users lose them (and the
+        voice layer logs the agent out), without waiting for a lookup to notice."""
+        for change in self.registrar.expire(time.time()):
+            if self.on_registration is not None:
+                try:
+                    self.on_registration(change)
+                except Exception:
+                    log.exception("SIP: registration change %r could not be handled", change)
+        self._expiry = asyncio.get_running_loop().call_later(self.expiry_check_s, self._expire_bindings)
 
     async def close(self) -> None:
         for call in list(self._dialogs.values()) + list(self._pending.values()):
@@ -141,6 +155,8 @@ class SipEndpoint:
                     call.hangup()
         if self._timer is not None:
             self._timer.cancel()
+        if self._expiry is not None:
+            self._expiry.cancel()
         if self._udp is not None:
             self._udp.close()
         if self._tcp_server is not None:
@@ -356,6 +372,7 @@ class SipEndpoint:
             self._dialogs.pop(call.dialog.id, None)
         if isinstance(call, InboundCall):
             self._pending.pop(call.key, None)
+            self._dialogs.pop(DialogId(call.call_id, call.to_tag, call.invite.from_.tag or ""), None)
         elif isinstance(call, OutboundCall):
             self._outbound_by_call_id.pop(call.call_id, None)
 

@@ -69,7 +69,7 @@ class Registrar:
         changes = []
         for user in list(self._bindings):
             if not self.contacts(user, now):
-                del self._bindings[user]
+                self._bindings.pop(user, None)
                 changes.append(RegistrationChange(user, False))
         return changes
 
