@@ -162,3 +162,12 @@ async def test_an_unanswered_agent_phone_is_cancelled_when_the_offer_times_out(
         await center.helpline.partitions["acme"].settle()
     assert record.outcome == "abandoned"
     assert {"interaction.offered", "offer.timed_out", "interaction.abandoned"} <= set(center.kinds())
+
+
+async def test_a_call_over_tcp(tmp_path: Path, shared_data: Path) -> None:
+    async with contact_center(tmp_path, shared_data) as center:
+        code, errors = await run_sipp("uac", center.sip, tmp_path, extra=["-t", "t1", "-d", "1500"])
+        assert code == 0, errors
+        record = await center.voice.wait_for_record(lambda r: r.direction == "inbound")
+    assert record.answered_at is not None and record.outcome == "ivr-hangup"
+    assert record.ivr_path == ["menu"] and record.legs[0].tx_packets > 25

@@ -152,10 +152,11 @@ async def run_sipp(
     scenario: str, target: tuple[str, int] | None, cwd: Path, *, service: str = "100",
     extra: list[str] | None = None, limit: float = 60.0, port: int | None = None, name: str = "sipp",
 ) -> tuple[int, str]:
-    """Run SIPp with one of the repository's scenarios (``uas`` for the built-in answering one),
-    toward ``target`` (None: as a server on ``port``); its exit code and errors."""
+    """Run SIPp with one of the repository's scenarios,
+    toward ``target`` (None: as a server on ``port``); its exit code and errors. ``uas`` and ``uac``
+    are SIPp's built-in answering and calling scenarios."""
     (cwd / "caller.ulaw").write_bytes(tone_ulaw(1.0))
-    how = ["-sn", "uas"] if scenario == "uas" else ["-sf", str(SCENARIOS / scenario)]
+    how = ["-sn", scenario] if scenario in ("uas", "uac") else ["-sf", str(SCENARIOS / scenario)]
     args = [
         SIPP or "sipp", *([f"{target[0]}:{target[1]}"] if target else []), *how,
         "-s", service, "-m", "1", "-i", "127.0.0.1", "-p", str(port or free_port()), "-mi", "127.0.0.1",
