@@ -236,3 +236,16 @@ async def test_a_phone_that_stops_refreshing_is_dropped_and_its_user_logged_out(
     ep._expire_bindings()
     await until(lambda: changes[-1:] == [RegistrationChange("ana", False)], limit=5)
     assert ep.registrar.users() == []
+
+
+def test_sip_passwords_are_masked_in_the_printed_settings() -> None:
+    from helpline.settings import Settings, masked
+
+    settings = Settings(sip={"users": {"ana": {"password": "s3cret!"}},  # type: ignore[arg-type]
+                             "trunks": {"carrier": {"username": "acme", "password": "trunk-pw"}}})
+    shown = masked(settings)
+    assert shown["sip"]["users"]["ana"]["password"] == "**********"
+    assert shown["sip"]["trunks"]["carrier"] == {
+        "allow_from": [], "username": "acme", "password": "**********", "address": None, "dial_out": False
+    }
+    assert "s3cret" not in repr(settings) and "trunk-pw" not in str(shown)
