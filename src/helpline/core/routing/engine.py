@@ -1015,7 +1015,10 @@ class RoutingEngine:
     # -- estimates -----------------------------------------------------------------------------
 
     def _newcomer_position(self, queue_id: str, priority: int) -> int:
-        return 1 + sum(n for p, n in self._prio_counts[queue_id].items() if p >= priority)
+        counts = self._prio_counts[queue_id]
+        if not counts:
+            return 1
+        return 1 + sum(n for p, n in counts.items() if p >= priority)
 
     def _contribution(self, a: Agent, channel: Channel, prior: float) -> tuple[int, int]:
         """(free units, release rate) the agent adds to an estimate on ``channel``."""
@@ -1067,7 +1070,7 @@ class RoutingEngine:
         k: int,
         now: float,
     ) -> float | None:
-        items = tuple(sorted(requirement.items()))
+        items = tuple(sorted(requirement.items())) if len(requirement) > 1 else tuple(requirement.items())
         if exclusive is None and not groups and len(queues) == 1 and queues[0] == queue_id:
             aggregate = self._agg.get((queue_id, channel))
             if aggregate is not None and items == self._queue_requirement[queue_id]:
