@@ -99,6 +99,8 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
     warmup = max(1000, decisions // 10)
     decision_times: list[float] = []
     decision_cpu: list[float] = []
+    arrival_times: list[float] = []
+    end_times: list[float] = []
     other_times: list[float] = []
     counted = 0
     arrivals = 0
@@ -140,6 +142,7 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
             if counted > warmup:
                 decision_times.append(elapsed)
                 decision_cpu.append(spent)
+                arrival_times.append(elapsed)
             follow(d.commands, now)
             push(now + rng.expovariate(1 / 90.0), ABANDON, iid)
         elif kind == END:
@@ -152,6 +155,7 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
             if counted > warmup:
                 decision_times.append(elapsed)
                 decision_cpu.append(spent)
+                end_times.append(elapsed)
             follow(d.commands, now)
         elif kind == ACCEPT:
             if not engine.has_interaction(iid) or engine.interaction_state(iid).value != "offered":
@@ -174,6 +178,8 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
     gc.unfreeze()
     decision_times.sort()
     decision_cpu.sort()
+    arrival_times.sort()
+    end_times.sort()
     cpu_total = sum(decision_cpu)
     total = sum(decision_times)
     n = len(decision_times)
@@ -193,6 +199,8 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
         "cpu_decisions_per_s": round(n / cpu_total, 1) if cpu_total else None,
         "cpu_p50_ms": round(decision_cpu[n // 2] * 1000, 4),
         "cpu_p99_ms": round(decision_cpu[min(n - 1, int(n * 0.99))] * 1000, 4),
+        "arrival_p50_ms": round(arrival_times[len(arrival_times) // 2] * 1000, 4) if arrival_times else None,
+        "end_p50_ms": round(end_times[len(end_times) // 2] * 1000, 4) if end_times else None,
         "other_events": len(other_times),
         "other_mean_us": round(sum(other_times) / max(1, len(other_times)) * 1e6, 2),
         "arrivals": arrivals,
