@@ -12,12 +12,14 @@ from rich.console import Console
 from helpline.bench.cli import build as build_bench
 from helpline.features.flows.commands import build as build_flows
 from helpline.settings import load_settings, masked
+from helpline.sim.cli import build as build_sim
 from helpline.wfm.commands import build as build_wfm
 
 app = typer.Typer(help="Helpline: an open-source contact center.", no_args_is_help=True)
 app.add_typer(build_bench(), name="bench")
 app.add_typer(build_wfm(), name="wfm")
 app.add_typer(build_flows(), name="flows")
+app.add_typer(build_sim(), name="sim")
 
 SettingsOption = Annotated[
     Path | None, typer.Option("--settings", help="YAML settings file (below HELPLINE_* in precedence).")
