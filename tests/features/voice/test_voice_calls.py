@@ -92,7 +92,7 @@ async def test_callback_keeps_the_place_then_rings_the_agent_and_dials_the_custo
         assert engine.position(first.interaction_id) == 1  # still in line, without the caller on hold
         # The customer's phone behind the trunk answers; then the agent comes online.
         customer = asyncio.create_task(run_sipp("uas", None, tmp_path, port=trunk_port, name="customer"))
-        with baresip_agent(tmp_path / "ana", center.sip, talk_s=3.0):
+        with baresip_agent(tmp_path / "ana", center.sip, talk_s=5.0):
             callback = await center.voice.wait_for_record(lambda r: r.direction == "callback", limit=40)
         code, errors = await customer
         assert code == 0, errors
