@@ -18,10 +18,17 @@ SETTINGS = SipSettings(
     port=0,
     users={"ana": {"password": "s3cret!"}, "ben": {"password": "b3n", "dial_out": False}},
     trunks={"carrier": {"allow_from": ["127.0.0.9"], "dial_out": False}},
-    dids={"1000": {"tenant": "t", "flow": "f"}, "1001": {"tenant": "t", "flow": "ring"}},
+    dids={
+        "1000": {"tenant": "t", "flow": "f"},
+        "1001": {"tenant": "t", "flow": "ring"},
+        "1002": {"tenant": "t", "flow": "early"},
+    },
     rate_limit_per_s=5,
     rate_limit_burst=10,
 )
+
+
+EARLY_SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n"
 
 
 class Recorder:
@@ -32,6 +39,9 @@ class Recorder:
         self.calls.append(call)
         if call.called == "1001":
             call.ring()  # and never answer
+        elif call.called == "1002":
+            call.ring(EARLY_SDP)  # early media, then the answer
+            call.answer(EARLY_SDP)
         else:
             call.reject(486)
 
@@ -249,3 +259,28 @@ def test_sip_passwords_are_masked_in_the_printed_settings() -> None:
         "allow_from": [], "username": "acme", "password": "**********", "address": None, "dial_out": False
     }
     assert "s3cret" not in repr(settings) and "trunk-pw" not in str(shown)
+
+
+async def test_early_media_then_the_answer_retransmitted_until_acknowledged(endpoint: Any, sip_client: Any) -> None:
+    ep, handler, _ = endpoint
+    ep.timers = type(ep.timers)(t1=0.05, t2=0.2, t4=0.2)  # fast retransmissions for the test
+    target = (ep.host, ep.port)
+    client: SipClient = sip_client()
+    invite = client.request("INVITE", target, "1002")
+    client.send(invite, target)
+    seen: list[Response] = []
+    while len([r for r in seen if r.status == 200]) < 2:
+        message = await client.receive()
+        assert isinstance(message, Response)
+        seen.append(message)
+    early = next(r for r in seen if r.status == 183)
+    assert early.body == EARLY_SDP and early.content_type == "application/sdp"
+    ok = next(r for r in seen if r.status == 200)
+    ack = client.request("ACK", target, "1002", call_id=invite.call_id)
+    ack.headers.set("From", invite.headers.get("From") or "")
+    ack.headers.set("To", ok.headers.get("To") or "")
+    ack.headers.set("CSeq", f"{invite.cseq.seq} ACK")
+    client.send(ack, target)
+    call = handler.calls[0]
+    await until(lambda: call.confirmed.done(), limit=2)
+    assert await client.nothing(0.3)  # no more retransmissions once acknowledged
