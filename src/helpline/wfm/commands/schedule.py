@@ -24,7 +24,6 @@ from helpline.wfm.scheduling.inputs import (
     parse_instant,
 )
 from helpline.wfm.scheduling.model import ScheduleResult
-from helpline.wfm.scheduling.solver import solve_schedule
 
 ExistingFile = Annotated[Path, typer.Option(exists=True, dir_okay=False, readable=True)]
 
@@ -70,6 +69,9 @@ def schedule(
 
     Exit status: 0 with a schedule written, 1 when there is none (the reasons are printed), 2 for unreadable input (file, line and field named).
     """
+    # The solver pulls in OR-Tools (and with it pandas): imported here so `helpline --help` stays fast.
+    from helpline.wfm.scheduling.solver import solve_schedule
+
     err = Console(stderr=True)
     try:
         shift_rules = load_rules(rules)
