@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,11 @@ def test_config_load_stores_once_and_migrate_is_idempotent(
     assert result.exit_code == 0, result.output
     assert "stored parcelo" in result.output
     assert (tmp_path / "data" / "helpline.db").is_file()
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    # A fresh interpreter: this process has long imported everything.
+    heavy = ["pandas", "ortools", "numpy", "scipy", "statsforecast", "matplotlib", "httpx", "sqlalchemy", "fastapi"]
+    code = f"import sys, helpline.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from helpline.core.ivr.nodes import Flow
+if TYPE_CHECKING:
+    from helpline.core.ivr.nodes import Flow
 
 __all__ = ["FlowIssue", "FlowValidationError", "LoadedFlow", "Severity"]
 
