@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -82,6 +83,8 @@ async def _serve(
             return 2
         numbers = ", ".join(f"{n} ({d.flow})" for n, d in sorted(settings.sip.dids.items())) or "no numbers"
         console.print(f"SIP on {settings.sip.host}:{settings.sip.port} (UDP and TCP): {numbers}")
+    gc.collect()
+    gc.freeze()  # start-up's objects live for good: the collector's full passes stay short for media
     server = uvicorn.Server(
         uvicorn.Config(
             helpline.http,

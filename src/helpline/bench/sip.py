@@ -205,6 +205,10 @@ async def _serve(cfg: dict[str, Any]) -> None:
         await prompts.number(n)
     await prompts.queue_announcement(2, None)
     await prompts.queue_announcement(1, None)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # what start-up built is never garbage: keep the collector's passes short
     print(json.dumps({"sip_port": voice.endpoint.port}), flush=True)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
