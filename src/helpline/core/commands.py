@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import get_args
 
 from helpline.core.config import Channel
+from helpline.core.records import quick_init_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +72,5 @@ class SendToOverflow:
 
 
 Command = OfferInteraction | StartCallback | CancelOffer | NotifyAgentPaused | AnnouncePosition | SendToOverflow
+
+quick_init_all(*get_args(Command))

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from helpline.core.agent import AgentState
 from helpline.core.config import Channel
+from helpline.core.records import quick_init_all
 
 Pairs = tuple[tuple[str, int], ...]
 StrPairs = tuple[tuple[str, str], ...]
@@ -367,3 +368,5 @@ def event_from_record(kind: str, payload: dict[str, Any]) -> Event:
         else:
             values[f.name] = _decode(raw)
     return cls(**values)
+
+quick_init_all(*EVENT_TYPES)

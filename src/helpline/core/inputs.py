@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import get_args
 
 from helpline.core.config import Channel, SkillRequirement
+from helpline.core.records import quick_init_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +125,5 @@ Input = (
     | InteractionAbandoned
     | CallbackRequested
 )
+
+quick_init_all(*get_args(Input))

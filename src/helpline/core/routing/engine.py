@@ -77,6 +77,7 @@ from helpline.core.errors import (
     UnknownEntity,
 )
 from helpline.core.interaction import WAITING, Interaction, InteractionState, Offer, Trigger
+from helpline.core.records import quick_init
 from helpline.core.routing import ewt
 from helpline.core.routing.matching import (
     Bucket,
@@ -108,6 +109,9 @@ class Decision:
 
     events: tuple[E.Event, ...] = ()
     commands: tuple[C.Command, ...] = ()
+
+
+quick_init(Decision)
 
 
 _CHANNEL_NAME: dict[Channel, str] = {c: c.value for c in Channel}
@@ -191,8 +195,10 @@ class RoutingEngine:
             q.id: tuple(sorted(merge_requirements(q.required_skills).items())) for q in config.queues
         }
         self._agg: dict[tuple[str, Channel], list[int]] = {}
-        # per agent: (aggregate, capacity bucket, units, bucket name, handle-time prior)
-        self._agg_members: list[list[tuple[list[int], Channel, int, str, float]]] = [[] for _ in self._agent_list]
+        # per agent, grouped by what the contribution depends on (capacity bucket, units, bucket
+        # name, handle-time prior): the aggregates it adds to. One agent's queues mostly share a
+        # group, so a change is computed once and added to each.
+        grouped: list[dict[tuple[Channel, int, str, float], list[list[int]]]] = [{} for _ in self._agent_list]
         for qc in config.queues:
             for ch in dict.fromkeys(qc.channels):
                 aggregate = self._agg[(qc.id, ch)] = [0, 0]
@@ -201,7 +207,10 @@ class RoutingEngine:
                     cc = capacity_channel(ch, caps)
                     units = min(caps.get(cc, 0), a.config.total_capacity)
                     if units > 0 and satisfies(a.skills, self._queue_requirement[qc.id]):
-                        self._agg_members[a.index].append((aggregate, cc, units, _CHANNEL_NAME[cc], qc.aht_prior_s))
+                        grouped[a.index].setdefault((cc, units, _CHANNEL_NAME[cc], qc.aht_prior_s), []).append(aggregate)
+        self._agg_members: list[list[tuple[Channel, int, str, float, list[list[int]]]]] = [
+            [(*key, aggregates) for key, aggregates in g.items()] for g in grouped
+        ]
         self._agg_contrib: list[list[tuple[int, int]]] = [[(0, 0)] * len(m) for m in self._agg_members]
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
@@ -1092,19 +1101,27 @@ class RoutingEngine:
         room = a.config.total_capacity - a.total
         load = a.load
         aht = a.aht
-        for n, (aggregate, cc, units, name, prior) in enumerate(memberships):
+        scale = ewt.RATE_SCALE
+        for n, (cc, units, name, prior, aggregates) in enumerate(memberships):
             if ready:
-                free = min(units - load.get(cc, 0), room)
+                free = units - load.get(cc, 0)
+                if free > room:
+                    free = room
+                if free < 0:
+                    free = 0
                 mine = aht.get(name)
                 held = mine[0] if mine is not None else prior
-                new = (free if free > 0 else 0, int(units * ewt.RATE_SCALE / (held if held > 1e-3 else 1e-3)))
+                rate = int(units * scale / (held if held > 1e-3 else 1e-3))
             else:
-                new = (0, 0)
-            old = contrib[n]
-            if new != old:
-                aggregate[0] += new[0] - old[0]
-                aggregate[1] += new[1] - old[1]
-                contrib[n] = new
+                free = rate = 0
+            old_free, old_rate = contrib[n]
+            if free != old_free or rate != old_rate:
+                d_free = free - old_free
+                d_rate = rate - old_rate
+                for aggregate in aggregates:
+                    aggregate[0] += d_free
+                    aggregate[1] += d_rate
+                contrib[n] = (free, rate)
 
     # ==========================================================================================
     # facts: emit and apply (the only code that changes state)
@@ -1136,9 +1153,9 @@ class RoutingEngine:
                     reason = fact.reason
                 else:
                     reason = _STATE_REASON.get(type(fact), fact.KIND)
-                change = E.AgentStateChanged(fact.at, a.id, state, a.state, reason)
-                self._apply(change)
-                self._events.append(change)
+                self._events.append(E.AgentStateChanged(fact.at, a.id, state, a.state, reason))
+                a.state = state  # what applying that fact does
+                a.state_since = fact.at
 
     def _finish(self) -> Decision:
         self._flush_states()
@@ -1218,7 +1235,7 @@ class RoutingEngine:
         self._interactions[f.interaction] = Interaction(
             f.interaction,
             f.queue,
-            Channel(f.channel),
+            f.channel if type(f.channel) is Channel else Channel(f.channel),
             f.priority,
             dict(f.skills),
             f.preferred_agent,
@@ -1474,7 +1491,7 @@ class RoutingEngine:
 
     def _a_state_changed(self, f: E.AgentStateChanged) -> None:
         a = self._agents[f.agent]
-        a.state = AgentState(f.state)
+        a.state = f.state if type(f.state) is AgentState else AgentState(f.state)
         a.state_since = f.at
 
     # -- restore -------------------------------------------------------------------------------
