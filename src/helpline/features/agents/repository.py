@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.core.config import AgentConfig
@@ -58,66 +58,51 @@ def _values(agent: AgentConfig) -> tuple[dict[str, Any], dict[str, int], list[st
     return values, skills, queues
 
 
-async def save_agent(
-    session: AsyncSession, tenant_id: str, agent: AgentConfig, position: int | None = None
-) -> None:
-    """Insert or replace an agent; a new one goes last unless ``position`` is given."""
+def _rows(
+    tenant_id: str, position: int, agent: AgentConfig
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The agent's row and the rows of its skills and queues."""
     values, skills, queues = _values(agent)
-    key = (AgentRow.tenant_id == tenant_id, AgentRow.id == agent.id)
-    exists = await session.scalar(select(func.count()).select_from(AgentRow).where(*key))
-    if exists:
-        if position is not None:
-            values["position"] = position
-        await session.execute(update(AgentRow).where(*key).values(**values))
-        for table in (AgentSkillRow, AgentQueueRow):
-            await session.execute(
-                delete(table).where(table.tenant_id == tenant_id, table.agent_id == agent.id)
-            )
-    else:
-        if position is None:
-            last = await session.scalar(
-                select(func.max(AgentRow.position)).where(AgentRow.tenant_id == tenant_id)
-            )
-            position = -1 if last is None else last
-            position += 1
-        await session.execute(
-            insert(AgentRow).values(tenant_id=tenant_id, id=agent.id, position=position, **values)
-        )
-    if skills:
-        await session.execute(
-            insert(AgentSkillRow),
-            [
-                {"tenant_id": tenant_id, "agent_id": agent.id, "skill_id": s, "proficiency": p, "position": i}
-                for i, (s, p) in enumerate(skills.items())
-            ],
-        )
-    if queues:
-        await session.execute(
-            insert(AgentQueueRow),
-            [
-                {"tenant_id": tenant_id, "agent_id": agent.id, "queue_id": q, "rank": i}
-                for i, q in enumerate(queues)
-            ],
-        )
+    row = {"tenant_id": tenant_id, "id": agent.id, "position": position, **values}
+    skill_rows = [
+        {"tenant_id": tenant_id, "agent_id": agent.id, "skill_id": s, "proficiency": p, "position": i}
+        for i, (s, p) in enumerate(skills.items())
+    ]
+    queue_rows = [
+        {"tenant_id": tenant_id, "agent_id": agent.id, "queue_id": q, "rank": i} for i, q in enumerate(queues)
+    ]
+    return row, skill_rows, queue_rows
+
+
+async def update_agent(session: AsyncSession, tenant_id: str, agent: AgentConfig, position: int) -> None:
+    """Replace a stored agent, its skills and queues included, and put it at ``position``."""
+    row, skill_rows, queue_rows = _rows(tenant_id, position, agent)
+    del row["tenant_id"], row["id"]
+    await session.execute(
+        update(AgentRow).where(AgentRow.tenant_id == tenant_id, AgentRow.id == agent.id).values(**row)
+    )
+    for table in (AgentSkillRow, AgentQueueRow):
+        await session.execute(delete(table).where(table.tenant_id == tenant_id, table.agent_id == agent.id))
+    await _insert(session, ((AgentSkillRow, skill_rows), (AgentQueueRow, queue_rows)))
 
 
 async def insert_agents(
     session: AsyncSession, tenant_id: str, agents: Sequence[tuple[int, AgentConfig]]
 ) -> None:
     """Insert new agents at the given positions, a few statements for the lot."""
-    rows, skill_rows, queue_rows = [], [], []
+    rows: list[dict[str, Any]] = []
+    skill_rows: list[dict[str, Any]] = []
+    queue_rows: list[dict[str, Any]] = []
     for position, agent in agents:
-        values, skills, queues = _values(agent)
-        rows.append({"tenant_id": tenant_id, "id": agent.id, "position": position, **values})
-        skill_rows += [
-            {"tenant_id": tenant_id, "agent_id": agent.id, "skill_id": s, "proficiency": p, "position": i}
-            for i, (s, p) in enumerate(skills.items())
-        ]
-        queue_rows += [
-            {"tenant_id": tenant_id, "agent_id": agent.id, "queue_id": q, "rank": i}
-            for i, q in enumerate(queues)
-        ]
-    for table, batch in ((AgentRow, rows), (AgentSkillRow, skill_rows), (AgentQueueRow, queue_rows)):
+        row, skills, queues = _rows(tenant_id, position, agent)
+        rows.append(row)
+        skill_rows += skills
+        queue_rows += queues
+    await _insert(session, ((AgentRow, rows), (AgentSkillRow, skill_rows), (AgentQueueRow, queue_rows)))
+
+
+async def _insert(session: AsyncSession, batches: Iterable[tuple[Any, list[dict[str, Any]]]]) -> None:
+    for table, batch in batches:
         if batch:
             await session.execute(insert(table), batch)
 

@@ -124,7 +124,7 @@ async def do_apply_tenant_config(
         if before is None:
             new_queue_rows.append((i, queue))
         elif before != (i, queue):
-            await queues.save_queue(session, tenant_id, queue, position=i)
+            await queues.update_queue(session, tenant_id, queue, i)
         if before is None or before[1] != queue:
             changes.append(
                 Change(
@@ -143,7 +143,7 @@ async def do_apply_tenant_config(
         if was is None:
             new_agent_rows.append((i, agent))
         elif was != (i, agent):
-            await agents.save_agent(session, tenant_id, agent, position=i)
+            await agents.update_agent(session, tenant_id, agent, i)
         if was is None or was[1] != agent:
             changes.append(
                 Change("agent", agent.id, None if was is None else agent_to_doc(was[1]), agent_to_doc(agent))

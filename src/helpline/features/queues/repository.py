@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.core.config import QueueConfig
@@ -64,60 +64,41 @@ def _values(queue: QueueConfig) -> tuple[dict[str, Any], dict[str, int]]:
     return values, skills
 
 
-async def save_queue(
-    session: AsyncSession, tenant_id: str, queue: QueueConfig, position: int | None = None
-) -> None:
-    """Insert or replace a queue; a new one goes last unless ``position`` is given."""
+def _rows(tenant_id: str, position: int, queue: QueueConfig) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The queue's row and the rows of its required skills."""
     values, skills = _values(queue)
-    key = (QueueRow.tenant_id == tenant_id, QueueRow.id == queue.id)
-    exists = await session.scalar(select(func.count()).select_from(QueueRow).where(*key))
-    if exists:
-        if position is not None:
-            values["position"] = position
-        await session.execute(update(QueueRow).where(*key).values(**values))
-        await session.execute(
-            delete(QueueSkillRow).where(
-                QueueSkillRow.tenant_id == tenant_id, QueueSkillRow.queue_id == queue.id
-            )
-        )
-    else:
-        if position is None:
-            last = await session.scalar(
-                select(func.max(QueueRow.position)).where(QueueRow.tenant_id == tenant_id)
-            )
-            position = -1 if last is None else last
-            position += 1
-        await session.execute(
-            insert(QueueRow).values(tenant_id=tenant_id, id=queue.id, position=position, **values)
-        )
-    if skills:
-        await session.execute(
-            insert(QueueSkillRow),
-            [
-                {
-                    "tenant_id": tenant_id,
-                    "queue_id": queue.id,
-                    "skill_id": s,
-                    "min_proficiency": p,
-                    "position": i,
-                }
-                for i, (s, p) in enumerate(skills.items())
-            ],
-        )
+    row = {"tenant_id": tenant_id, "id": queue.id, "position": position, **values}
+    skill_rows = [
+        {"tenant_id": tenant_id, "queue_id": queue.id, "skill_id": s, "min_proficiency": p, "position": i}
+        for i, (s, p) in enumerate(skills.items())
+    ]
+    return row, skill_rows
+
+
+async def update_queue(session: AsyncSession, tenant_id: str, queue: QueueConfig, position: int) -> None:
+    """Replace a stored queue, its required skills included, and put it at ``position``."""
+    row, skill_rows = _rows(tenant_id, position, queue)
+    del row["tenant_id"], row["id"]
+    await session.execute(
+        update(QueueRow).where(QueueRow.tenant_id == tenant_id, QueueRow.id == queue.id).values(**row)
+    )
+    await session.execute(
+        delete(QueueSkillRow).where(QueueSkillRow.tenant_id == tenant_id, QueueSkillRow.queue_id == queue.id)
+    )
+    if skill_rows:
+        await session.execute(insert(QueueSkillRow), skill_rows)
 
 
 async def insert_queues(
     session: AsyncSession, tenant_id: str, queues: Sequence[tuple[int, QueueConfig]]
 ) -> None:
     """Insert new queues at the given positions, a few statements for the lot."""
-    rows, skill_rows = [], []
+    rows: list[dict[str, Any]] = []
+    skill_rows: list[dict[str, Any]] = []
     for position, queue in queues:
-        values, skills = _values(queue)
-        rows.append({"tenant_id": tenant_id, "id": queue.id, "position": position, **values})
-        skill_rows += [
-            {"tenant_id": tenant_id, "queue_id": queue.id, "skill_id": s, "min_proficiency": p, "position": i}
-            for i, (s, p) in enumerate(skills.items())
-        ]
+        row, skills = _rows(tenant_id, position, queue)
+        rows.append(row)
+        skill_rows += skills
     for table, batch in ((QueueRow, rows), (QueueSkillRow, skill_rows)):
         if batch:
             await session.execute(insert(table), batch)
