@@ -17,12 +17,11 @@ from collections.abc import Sequence
 class ArrivalStream:
     """Arrival times of one queue. ``interval_s`` may be infinite (one interval, no end)."""
 
-    __slots__ = ("_draw", "_end", "_interval_s", "_rates")
+    __slots__ = ("_draw", "_interval_s", "_rates")
 
     def __init__(self, rates_per_s: Sequence[float], interval_s: float, rng: random.Random) -> None:
         self._rates = tuple(float(r) for r in rates_per_s)
         self._interval_s = float(interval_s)
-        self._end = len(self._rates) * self._interval_s if self._rates else 0.0
         self._draw = rng.expovariate
 
     def next_after(self, t: float) -> float | None:
@@ -41,7 +40,3 @@ class ArrivalStream:
             t = end
             k += 1
         return None
-
-    @property
-    def horizon_s(self) -> float:
-        return self._end

@@ -35,10 +35,6 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Async
     return create_async_engine(parsed, echo=echo, **kwargs)
 
 
-def is_sqlite(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def _sqlite_engine(url: URL, *, echo: bool, **kwargs: Any) -> AsyncEngine:
     database = url.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")

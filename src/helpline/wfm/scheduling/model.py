@@ -143,9 +143,6 @@ class ShiftRules:
         unpaid = sum(b.minutes for b in self.breaks if not b.paid and b.applies(shift_minutes))
         return shift_minutes - unpaid
 
-    def breaks_for(self, shift_minutes: int) -> tuple[BreakRule, ...]:
-        return tuple(b for b in self.breaks if b.applies(shift_minutes))
-
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
