@@ -211,6 +211,13 @@ class RoutingEngine:
         self._agg_members: list[list[tuple[Channel, int, str, float, list[list[int]]]]] = [
             [(*key, aggregates) for key, aggregates in g.items()] for g in grouped
         ]
+        # per aggregate: its members and the index of the group that feeds it, so an estimate
+        # for a narrower requirement in the same queue sums the members' cached contributions
+        self._agg_roster: dict[int, list[tuple[Agent, int]]] = {}
+        for a in self._agent_list:
+            for n, (*_, aggregates) in enumerate(self._agg_members[a.index]):
+                for aggregate in aggregates:
+                    self._agg_roster.setdefault(id(aggregate), []).append((a, n))
         self._agg_contrib: list[list[tuple[int, int]]] = [[(0, 0)] * len(m) for m in self._agg_members]
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
@@ -831,7 +838,7 @@ class RoutingEngine:
         stamps = self._stamp
         agents = self._agent_list
         fresh = self._dirty_a
-        skipped: list[Any] = []
+        skipped: list[Any] | None = None
         chosen = None
         while heap:
             entry = heap[0]
@@ -847,12 +854,15 @@ class RoutingEngine:
                 or not a.can_take(channel)
                 or not satisfies(a.skills, requirement)
             ):
+                if skipped is None:
+                    skipped = []
                 skipped.append(heapq.heappop(heap))
                 continue
             chosen = a
             break
-        for entry in skipped:
-            heapq.heappush(heap, entry)
+        if skipped is not None:
+            for entry in skipped:
+                heapq.heappush(heap, entry)
         return chosen
 
     def _live_free(self, pool: PoolKey, iid: str) -> Iterable[tuple[tuple[float, ...], Agent]]:
@@ -1082,8 +1092,18 @@ class RoutingEngine:
         items = tuple(sorted(requirement.items())) if len(requirement) > 1 else tuple(requirement.items())
         if exclusive is None and not groups and len(queues) == 1 and queues[0] == queue_id:
             aggregate = self._agg.get((queue_id, channel))
-            if aggregate is not None and items == self._queue_requirement[queue_id]:
-                return ewt.expected_wait(k, aggregate[0], aggregate[1])
+            if aggregate is not None:
+                if items == self._queue_requirement[queue_id]:
+                    return ewt.expected_wait(k, aggregate[0], aggregate[1])
+                # a narrower requirement (the queue's own and more): the members who meet it
+                contrib = self._agg_contrib
+                free = rate = 0
+                for a, n in self._agg_roster.get(id(aggregate), ()):
+                    if satisfies(a.skills, items):
+                        f, r = contrib[a.index][n]
+                        free += f
+                        rate += r
+                return ewt.expected_wait(k, free, rate)
         prior = self._queues[queue_id].aht_prior_s
         free = rate = 0
         for a in self._eligible(queues, groups, exclusive, channel, items):
@@ -1128,7 +1148,9 @@ class RoutingEngine:
     # ==========================================================================================
 
     def _emit(self, fact: E.Event) -> None:
-        self._apply(fact)
+        if fact.at >= self._day_ends:
+            self._new_day(int(fact.at // DAY_S))
+        self._appliers[type(fact)](fact)
         self._events.append(fact)
         if self._touched:
             changed = self._changed
@@ -1149,10 +1171,9 @@ class RoutingEngine:
         for a, fact in changed.values():
             state = a.summary()
             if state is not a.state:
-                if isinstance(fact, (E.AgentPaused, E.OfferCancelled)):
-                    reason = fact.reason
-                else:
-                    reason = _STATE_REASON.get(type(fact), fact.KIND)
+                reason = _STATE_REASON.get(type(fact))
+                if reason is None:
+                    reason = fact.reason if isinstance(fact, (E.AgentPaused, E.OfferCancelled)) else fact.KIND
                 self._events.append(E.AgentStateChanged(fact.at, a.id, state, a.state, reason))
                 a.state = state  # what applying that fact does
                 a.state_since = fact.at
@@ -1279,14 +1300,16 @@ class RoutingEngine:
 
     def _a_offered(self, f: E.InteractionOffered) -> None:
         i = self._interactions[f.interaction]
-        i.check(Trigger.OFFER)
+        offered = i.check(Trigger.OFFER)
         self._unregister(i)
-        i.fire(Trigger.OFFER)
-        i.offer = Offer(f.offer, tuple(f.agents), f.timeout_at, f.queue, f.callback)
-        self._offer_seq = max(self._offer_seq, f.offer)
-        rr = self._rr.get(f.queue)
+        i.state = offered
+        agents = f.agents if type(f.agents) is tuple else tuple(f.agents)
+        i.offer = Offer(f.offer, agents, f.timeout_at, f.queue, f.callback)
+        if f.offer > self._offer_seq:
+            self._offer_seq = f.offer
+        rr = self._rr.get(f.queue) if self._rr else None
         channel = route_channel(i)
-        for x in f.agents:
+        for x in agents:
             a = self._agents[x]
             a.add_offer(i.id, channel, f.at)
             if rr is not None:
