@@ -26,10 +26,10 @@ from helpline.features.config.service import do_load_config_file, list_tenants, 
 from helpline.runtime.clock import SystemClock
 from helpline.runtime.command_bus import CommandBus
 from helpline.runtime.partition import Partition
-from helpline.runtime.ports import Clock
+from helpline.runtime.ports import Clock, EventLogPort
 from helpline.settings import Settings
 from helpline.storage.engine import create_engine
-from helpline.storage.event_log import EventLog, EventRecord
+from helpline.storage.event_log import EventLog
 from helpline.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -54,30 +54,8 @@ class CoreCodec:
         return event_from_record(kind, payload)
 
 
-class EventLogAdapter:
-    """``storage.EventLog`` as the runtime's port (rows as plain tuples)."""
-
-    def __init__(self, event_log: EventLog) -> None:
-        self._log = event_log
-
-    async def append(self, tenant: str, records: Any) -> list[int]:
-        return await self._log.append(tenant, records)
-
-    async def read(
-        self, tenant: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[tuple[int, float, str, dict[str, Any]]]:
-        rows: list[EventRecord] = [r async for r in self._log.iterate(tenant, after_seq)]
-        return list(rows if limit is None else rows[:limit])
-
-    async def save_snapshot(self, tenant: str, seq: int, data: dict[str, Any]) -> None:
-        await self._log.save_snapshot(tenant, seq, data)
-
-    async def latest_snapshot(self, tenant: str) -> tuple[int, dict[str, Any]] | None:
-        return await self._log.latest_snapshot(tenant)
-
-
 def make_partition(
-    config: TenantConfig, *, log_port: Any, clock: Clock, commands: CommandBus, batch_max: int = 256
+    config: TenantConfig, *, log_port: EventLogPort, clock: Clock, commands: CommandBus, batch_max: int = 256
 ) -> Partition:
     return Partition(
         config.id,
@@ -142,14 +120,13 @@ async def build(settings: Settings, *, config_file: Path | None = None, clock: C
         await db.dispose()
         raise
     clock = clock or SystemClock()
-    event_log = EventLog(db)
-    port = EventLogAdapter(event_log)
+    event_log = EventLog(db)  # serves as the runtime's EventLogPort as it is
     commands = CommandBus()
     metrics = Metrics()
     partitions: dict[str, Partition] = {}
     for tenant, config in configs.items():
         partition = make_partition(
-            config, log_port=port, clock=clock, commands=commands, batch_max=settings.runtime.group_commit_max
+            config, log_port=event_log, clock=clock, commands=commands, batch_max=settings.runtime.group_commit_max
         )
         partition.subscribe(lambda t, facts: metrics.on_committed(t, facts, lambda f: f.KIND))
         metrics.watch_tenant(tenant, _live_readout(partition, clock))
