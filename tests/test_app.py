@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpline.app import DEMO_CONFIG, build
+from helpline.app import DEMO_CONFIG, DEMO_FLOWS, build, load_flow_folder
 from helpline.core import inputs as I
 from helpline.core.config import Channel
+from helpline.core.ivr.nodes import QueueNode
 from helpline.features.config.problems import ConfigError
 from helpline.features.config.service import list_tenants
 from helpline.runtime.clock import ManualClock
@@ -111,3 +112,14 @@ def test_check_config_masks_secrets(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "s3cret" not in result.stdout
     assert '"port": 5070' in result.stdout
+
+
+async def test_the_demo_flows_load_against_the_demo_queues(tmp_path: Path) -> None:
+    helpline = await build(settings_for(tmp_path), config_file=DEMO_CONFIG, clock=ManualClock(1e9))
+    try:
+        flows = load_flow_folder(helpline, DEMO_FLOWS, constants={"tracking_url": "http://127.0.0.1:9"})
+        queues = {q.id for q in helpline.configs["parcelo"].queues}
+        targets = {n.queue for f in flows.values() for n in f.nodes.values() if isinstance(n, QueueNode)}
+        assert flows and targets and targets <= queues
+    finally:
+        await helpline.stop()

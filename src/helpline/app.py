@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,6 +31,9 @@ from helpline.settings import Settings
 from helpline.storage.engine import create_engine
 from helpline.storage.event_log import EventLog
 from helpline.storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from helpline.core.ivr.nodes import Flow
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +143,6 @@ async def start_voice(
     """Start the SIP edge and the call controller on ``settings.sip`` (flows from ``sip.flows_dir``
     unless given); the voice service is kept in ``helpline.voice`` and stopped with the server."""
     from helpline.edge.media import MediaEngine
-    from helpline.features.flows.loader import load_flows
     from helpline.features.voice.prompts import PromptLibrary
     from helpline.features.voice.repository import CallRecordRepository
     from helpline.features.voice.service import VoiceService
@@ -149,9 +151,7 @@ async def start_voice(
     if flows is None:
         flows = {}
         if settings.sip.flows_dir is not None:
-            queues = {q.id for config in helpline.configs.values() for q in config.queues}
-            loaded = load_flows(settings.sip.flows_dir, known_queues=queues, constants=constants)
-            flows = {name: item.flow for name, item in loaded.items()}
+            flows = load_flow_folder(helpline, settings.sip.flows_dir, constants=constants)
     media = MediaEngine.from_settings(settings)
     voice = VoiceService(
         settings=settings,
@@ -170,6 +170,17 @@ async def start_voice(
         raise
     helpline.voice = voice
     return voice
+
+
+def load_flow_folder(
+    helpline: Helpline, folder: Path, *, constants: Mapping[str, str] | None = None
+) -> dict[str, Flow]:
+    """The flows in ``folder`` by name, their queues checked against the tenants' configuration."""
+    from helpline.features.flows.loader import load_flows
+
+    queues = {q.id for config in helpline.configs.values() for q in config.queues}
+    loaded = load_flows(folder, known_queues=queues, constants=constants)
+    return {name: item.flow for name, item in loaded.items()}
 
 
 def _live_readout(partition: Partition, clock: Clock) -> Any:

@@ -11,7 +11,7 @@ import uvloop
 from rich.console import Console
 from rich.logging import RichHandler
 
-from helpline.app import DEMO_CONFIG, DEMO_FLOWS, EXAMPLES, build, start_voice
+from helpline.app import DEMO_CONFIG, DEMO_FLOWS, EXAMPLES, build, load_flow_folder, start_voice
 from helpline.features.config.problems import ConfigError
 from helpline.settings import Settings, load_settings
 
@@ -53,14 +53,11 @@ async def _serve(
     if demo:
         from helpline.demo.tracking_service import TrackingService
         from helpline.demo.traffic import SyntheticTraffic, TrafficProfile
-        from helpline.features.flows.loader import load_flows
 
         # The package-tracking service the demo IVR flow asks; its flows are checked against it.
         tracking = TrackingService(port=0)
         await tracking.start()
-        queues = {q.id for config in helpline.configs.values() for q in config.queues}
-        loaded = load_flows(DEMO_FLOWS, known_queues=queues, constants={"tracking_url": tracking.url})
-        flows = {name: item.flow for name, item in loaded.items()}
+        flows = load_flow_folder(helpline, DEMO_FLOWS, constants={"tracking_url": tracking.url})
         console.print(f"demo flows {', '.join(sorted(flows))}; parcel tracking service at {tracking.url}")
 
         for tenant, partition in helpline.partitions.items():
