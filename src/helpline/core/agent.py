@@ -179,8 +179,9 @@ class Agent:
         if self.presence is not Presence.READY or self.total >= self.config.total_capacity:
             return False
         caps = self.config.capacity
-        cc = capacity_channel(channel, caps)
-        return self.load.get(cc, 0) < caps.get(cc, 0)
+        if channel is Channel.CALLBACK and channel not in caps:  # capacity_channel, inlined: hot path
+            channel = Channel.VOICE
+        return self.load.get(channel, 0) < caps.get(channel, 0)
 
     def free_for(self, channel: Channel) -> int:
         """How many more interactions on ``channel`` the agent could hold right now."""
@@ -212,7 +213,9 @@ class Agent:
     def add_offer(self, interaction: str, channel: Channel, at: float) -> None:
         if interaction in self.slots:
             raise InvalidTransition("agent", self.id, f"already holding {interaction!r}", "offer")
-        cc = capacity_channel(channel, self.config.capacity)
+        cc = channel
+        if cc is Channel.CALLBACK and cc not in self.config.capacity:  # capacity_channel, inlined
+            cc = Channel.VOICE
         self.slots[interaction] = Slot(cc, SlotState.OFFERED, at)
         self.load[cc] = self.load.get(cc, 0) + 1
         self.total += 1

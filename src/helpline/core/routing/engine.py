@@ -1181,9 +1181,10 @@ class RoutingEngine:
     def _finish(self) -> Decision:
         self._flush_states()
         decision = Decision(tuple(self._events), tuple(self._commands))
-        self._events = []
-        self._commands = []
-        self._announce = []
+        self._events.clear()
+        self._commands.clear()
+        if self._announce:
+            self._announce.clear()
         self._touched.clear()
         return decision
 
