@@ -24,8 +24,10 @@ import typer
 if TYPE_CHECKING:
     from helpline.core.config import TenantConfig
     from helpline.sim.distributions import Distribution
-    from helpline.sim.model import Schedule, SimModel
+    from helpline.sim.model import QueueLoad, Schedule, SimModel
     from helpline.sim.replications import Estimate, Summary
+
+    PerQueue = tuple[Distribution | None, dict[str, Distribution]]  # (every queue, per queue)
 
 
 class InputProblem(Exception):
@@ -190,101 +192,25 @@ def _build_model(
     schedule_file: Path | None,
     ring_text: str,
 ) -> SimModel:
-    from helpline.sim.distributions import NEVER, Exponential, Fixed
-    from helpline.sim.model import QueueLoad, Schedule, SimInputError, SimModel
+    from helpline.sim.distributions import Fixed
+    from helpline.sim.model import Schedule, SimInputError, SimModel
 
     config = _tenant(config_path, tenant_id)
     queues = {q.id for q in config.queues}
-    aht_default, aht_per = _per_queue(aht_opts, queues, "--aht")
-    pat_default, pat_per = _per_queue(patience_opts, queues, "--patience")
+    aht = _per_queue(aht_opts, queues, "--aht")
+    patience = _per_queue(patience_opts, queues, "--patience")
     if not interval_min > 0:
         raise InputProblem("--interval must be > 0 minutes")
     if bool(rate_opts) == (rates_file is not None):
         raise InputProblem(
             "give the load either as --rate QUEUE=CALLS_PER_HOUR (repeatable) or as --rates FILE.csv"
         )
-    loads: dict[str, QueueLoad] = {}
     interval_s = interval_min * 60.0
     if rate_opts:
-        if hours is None or not hours > 0:
-            raise InputProblem("--rate needs --hours (the length of the run, > 0)")
-        n = max(1, math.ceil(hours * 3600.0 / interval_s - 1e-9))
-        for text in rate_opts:
-            queue, eq, value = text.partition("=")
-            if not eq:
-                raise InputProblem(f"--rate {text!r}: expected QUEUE=CALLS_PER_HOUR")
-            if queue not in queues:
-                raise InputProblem(
-                    f"--rate {text!r}: unknown queue {queue!r} (known: {', '.join(sorted(queues))})"
-                )
-            try:
-                per_hour = float(value)
-            except ValueError:
-                raise InputProblem(f"--rate {text!r}: {value!r} is not a number") from None
-            if not (per_hour >= 0 and math.isfinite(per_hour)):
-                raise InputProblem(f"--rate {text!r}: calls per hour must be >= 0")
-            handle = aht_per.get(queue, aht_default)
-            if handle is None:
-                raise InputProblem(
-                    f"no handle time for queue {queue!r}: give --aht SECONDS (or --aht {queue}=SPEC)"
-                )
-            loads[queue] = QueueLoad(
-                (per_hour / 3600.0,) * n, handle, pat_per.get(queue, pat_default) or NEVER
-            )
+        loads = _constant_loads(rate_opts, hours, interval_s, queues, aht, patience)
     else:
         assert rates_file is not None
-        from helpline.wfm.intervals import IntervalFileError, read_intervals
-
-        try:
-            rows = read_intervals(
-                rates_file,
-                default_aht=aht_default.mean if aht_default is not None else None,
-                default_patience=pat_default.mean
-                if pat_default is not None and math.isfinite(pat_default.mean)
-                else None,
-            )
-        except IntervalFileError as exc:
-            raise InputProblem(str(exc)) from None
-        by_queue: dict[str, list[Any]] = {}
-        for row in rows:
-            queue = row.queue
-            if not queue:
-                if len(queues) != 1:
-                    raise InputProblem(
-                        f"{rates_file}:{row.line}: no queue column, and tenant {config.id!r} has several queues"
-                    )
-                queue = next(iter(queues))
-            if queue not in queues:
-                raise InputProblem(
-                    f"{rates_file}:{row.line}: queue {queue!r} is not one of tenant {config.id!r}'s"
-                )
-            by_queue.setdefault(queue, []).append(row)
-        inferred = _interval_from_starts([r.start for r in next(iter(by_queue.values()))])
-        if inferred is not None:
-            interval_s = inferred
-        for queue, qrows in by_queue.items():
-            calls = sum(r.rate for r in qrows) or 1.0
-            handle = (
-                aht_per.get(queue) or aht_default or Exponential(sum(r.rate * r.aht for r in qrows) / calls)
-            )
-            pats = [r.patience for r in qrows if r.patience is not None]
-            if queue in pat_per:
-                pat: Distribution = pat_per[queue]
-            elif pat_default is not None:
-                pat = pat_default
-            elif pats and len(pats) == len(qrows):
-                pat = Exponential(sum(r.rate * r.patience for r in qrows) / calls)
-            else:
-                pat = NEVER
-            loads[queue] = QueueLoad(tuple(r.rate for r in qrows), handle, pat)
-        if hours is not None:
-            keep = max(1, math.ceil(hours * 3600.0 / interval_s - 1e-9))
-            loads = {q: QueueLoad(ld.rates[:keep], ld.handle, ld.patience) for q, ld in loads.items()}
-        widest = max(len(ld.rates) for ld in loads.values())
-        loads = {
-            q: QueueLoad(ld.rates + (0.0,) * (widest - len(ld.rates)), ld.handle, ld.patience)
-            for q, ld in loads.items()
-        }
+        loads, interval_s = _loads_from_file(rates_file, hours, interval_s, config.id, queues, aht, patience)
     staff: Schedule | None = None
     if agents is not None and schedule_file is not None:
         raise InputProblem("give either --agents or --schedule, not both")
@@ -305,6 +231,117 @@ def _build_model(
     except SimInputError as exc:
         raise InputProblem(str(exc)) from None
     return model
+
+
+def _constant_loads(
+    rate_opts: Sequence[str],
+    hours: float | None,
+    interval_s: float,
+    queues: set[str],
+    aht: PerQueue,
+    patience: PerQueue,
+) -> dict[str, QueueLoad]:
+    """``--rate QUEUE=CALLS_PER_HOUR`` options: a constant load per queue for ``--hours``."""
+    from helpline.sim.distributions import NEVER
+    from helpline.sim.model import QueueLoad
+
+    (aht_default, aht_per), (pat_default, pat_per) = aht, patience
+    loads: dict[str, QueueLoad] = {}
+    if hours is None or not hours > 0:
+        raise InputProblem("--rate needs --hours (the length of the run, > 0)")
+    n = max(1, math.ceil(hours * 3600.0 / interval_s - 1e-9))
+    for text in rate_opts:
+        queue, eq, value = text.partition("=")
+        if not eq:
+            raise InputProblem(f"--rate {text!r}: expected QUEUE=CALLS_PER_HOUR")
+        if queue not in queues:
+            raise InputProblem(
+                f"--rate {text!r}: unknown queue {queue!r} (known: {', '.join(sorted(queues))})"
+            )
+        try:
+            per_hour = float(value)
+        except ValueError:
+            raise InputProblem(f"--rate {text!r}: {value!r} is not a number") from None
+        if not (per_hour >= 0 and math.isfinite(per_hour)):
+            raise InputProblem(f"--rate {text!r}: calls per hour must be >= 0")
+        handle = aht_per.get(queue, aht_default)
+        if handle is None:
+            raise InputProblem(
+                f"no handle time for queue {queue!r}: give --aht SECONDS (or --aht {queue}=SPEC)"
+            )
+        loads[queue] = QueueLoad(
+            (per_hour / 3600.0,) * n, handle, pat_per.get(queue, pat_default) or NEVER
+        )
+    return loads
+
+
+def _loads_from_file(
+    rates_file: Path,
+    hours: float | None,
+    interval_s: float,
+    tenant_id: str,
+    queues: set[str],
+    aht: PerQueue,
+    patience: PerQueue,
+) -> tuple[dict[str, QueueLoad], float]:
+    """``--rates FILE.csv``: a load per queue and interval, and the interval the file uses."""
+    from helpline.sim.distributions import NEVER, Exponential
+    from helpline.sim.model import QueueLoad
+    from helpline.wfm.intervals import IntervalFileError, read_intervals
+
+    (aht_default, aht_per), (pat_default, pat_per) = aht, patience
+    try:
+        rows = read_intervals(
+            rates_file,
+            default_aht=aht_default.mean if aht_default is not None else None,
+            default_patience=pat_default.mean
+            if pat_default is not None and math.isfinite(pat_default.mean)
+            else None,
+        )
+    except IntervalFileError as exc:
+        raise InputProblem(str(exc)) from None
+    by_queue: dict[str, list[Any]] = {}
+    for row in rows:
+        queue = row.queue
+        if not queue:
+            if len(queues) != 1:
+                raise InputProblem(
+                    f"{rates_file}:{row.line}: no queue column, and tenant {tenant_id!r} has several queues"
+                )
+            queue = next(iter(queues))
+        if queue not in queues:
+            raise InputProblem(
+                f"{rates_file}:{row.line}: queue {queue!r} is not one of tenant {tenant_id!r}'s"
+            )
+        by_queue.setdefault(queue, []).append(row)
+    inferred = _interval_from_starts([r.start for r in next(iter(by_queue.values()))])
+    if inferred is not None:
+        interval_s = inferred
+    loads: dict[str, QueueLoad] = {}
+    for queue, qrows in by_queue.items():
+        calls = sum(r.rate for r in qrows) or 1.0
+        handle = (
+            aht_per.get(queue) or aht_default or Exponential(sum(r.rate * r.aht for r in qrows) / calls)
+        )
+        pats = [r.patience for r in qrows if r.patience is not None]
+        if queue in pat_per:
+            pat: Distribution = pat_per[queue]
+        elif pat_default is not None:
+            pat = pat_default
+        elif pats and len(pats) == len(qrows):
+            pat = Exponential(sum(r.rate * r.patience for r in qrows) / calls)
+        else:
+            pat = NEVER
+        loads[queue] = QueueLoad(tuple(r.rate for r in qrows), handle, pat)
+    if hours is not None:
+        keep = max(1, math.ceil(hours * 3600.0 / interval_s - 1e-9))
+        loads = {q: QueueLoad(ld.rates[:keep], ld.handle, ld.patience) for q, ld in loads.items()}
+    widest = max(len(ld.rates) for ld in loads.values())
+    loads = {
+        q: QueueLoad(ld.rates + (0.0,) * (widest - len(ld.rates)), ld.handle, ld.patience)
+        for q, ld in loads.items()
+    }
+    return loads, interval_s
 
 
 def _read_schedule(path: Path, config: TenantConfig) -> Schedule:
