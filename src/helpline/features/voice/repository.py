@@ -59,8 +59,14 @@ class CallRecordRepository:
         self._db = db
 
     async def add(self, record: CallRecord) -> None:
+        await self.add_many([record])
+
+    async def add_many(self, records: list[CallRecord]) -> None:
+        """Store several records in one transaction."""
+        if not records:
+            return
         async with self._db.begin() as conn:
-            await conn.execute(insert(CallRecordRow).values(**record.row()))
+            await conn.execute(insert(CallRecordRow), [r.row() for r in records])
 
     async def get(self, record_id: str) -> CallRecord | None:
         async with self._db.connect() as conn:

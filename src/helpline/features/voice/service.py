@@ -79,6 +79,8 @@ class VoiceService:
         self._waiters: list[tuple[Any, asyncio.Future[CallRecord]]] = []
         self._unsubscribe: Any = None
         self._positions: dict[str, tuple[float, dict[str, int]]] = {}
+        self._unwritten: asyncio.Queue[CallRecord] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def start(self, commands: Any | None = None) -> None:
@@ -96,6 +98,8 @@ class VoiceService:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._writer is not None:
+            await self._writer  # the last records are written before the store closes
         if self._own_http:
             await self.http.aclose()
 
@@ -252,12 +256,27 @@ class VoiceService:
         return recording_folder(self.settings.data_dir, tenant, time.time()) / f"{name}.wav"
 
     async def store(self, record: CallRecord) -> None:
+        """Queue the record for the writer, which stores records in batches: at a hundred calls
+        a second one transaction per call would hold each call's end up behind the others."""
+        self._unwritten.put_nowait(record)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_records(), name="call records")
+
+    async def _write_records(self) -> None:
+        while not self._unwritten.empty():
+            batch = [self._unwritten.get_nowait()]
+            while len(batch) < 500 and not self._unwritten.empty():
+                batch.append(self._unwritten.get_nowait())
+            if self.records is not None:
+                try:
+                    await self.records.add_many(batch)
+                except Exception:
+                    log.exception("%d call records could not be stored", len(batch))
+            for record in batch:
+                self._written(record)
+
+    def _written(self, record: CallRecord) -> None:
         self.finished.append(record)
-        if self.records is not None:
-            try:
-                await self.records.add(record)
-            except Exception:
-                log.exception("call record %s could not be stored", record.id)
         for predicate, future in list(self._waiters):
             if not future.done() and predicate(record):
                 future.set_result(record)
