@@ -842,8 +842,8 @@ class RoutingEngine:
         chosen = None
         while heap:
             entry = heap[0]
-            idx = entry[2]
-            if stamps[idx] != entry[1]:
+            idx = entry[-2]
+            if stamps[idx] != entry[-1]:
                 heapq.heappop(heap)
                 continue
             a = agents[idx]
@@ -873,9 +873,9 @@ class RoutingEngine:
         agents = self._agent_list
         fresh = self._dirty_a
         return [
-            (e[0], a)
+            (e[:-1], a)
             for e in fh.heap
-            if stamps[e[2]] == e[1] and (a := agents[e[2]]).id not in fresh and iid not in a.slots
+            if stamps[e[-2]] == e[-1] and (a := agents[e[-2]]).id not in fresh and iid not in a.slots
         ]
 
     def _all_free(
@@ -1018,11 +1018,11 @@ class RoutingEngine:
         if a.has_free_capacity():
             stamps = self._stamp
             seed = self.seed
-            idle_key = (a.total, a.idle_since, idx)
+            idle_entry = (a.total, a.idle_since, idx, stamp)
             for strategy, fh, rr in self._free_pools[idx]:
-                key = idle_key if strategy is Strategy.LONGEST_IDLE else key_for(strategy, a, rr, seed)
+                entry = idle_entry if strategy is Strategy.LONGEST_IDLE else (*key_for(strategy, a, rr, seed), stamp)
                 heap = fh.heap
-                heapq.heappush(heap, (key, stamp, idx))
+                heapq.heappush(heap, entry)
                 if len(heap) > fh.limit:
                     fh.compact(stamps)
         self._update_aggregates(a)

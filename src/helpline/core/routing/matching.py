@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from helpline.core.config import Channel, SkillRequirement
 
 PoolKey = tuple[str, str]
 Signature = tuple[Channel, tuple[tuple[str, int], ...]]
 WaitEntry = tuple[int, float, int, int, str]  # -priority, order_at, order_seq, version, id
-FreeEntry = tuple[tuple[float, ...], int, int]  # key, stamp, agent index
+# the strategy key (ending with the agent index) followed by the stamp, in one flat tuple:
+# comparisons stay within one object
+FreeEntry = tuple[Any, ...]
 
 
 def queue_pool(queue_id: str) -> PoolKey:
@@ -107,5 +110,5 @@ class FreeHeap:
 
     def compact(self, stamps: list[int]) -> None:
         """Drop stale entries (in place: callers may hold the list)."""
-        self.heap[:] = [e for e in self.heap if stamps[e[2]] == e[1]]
+        self.heap[:] = [e for e in self.heap if stamps[e[-2]] == e[-1]]
         heapq.heapify(self.heap)
