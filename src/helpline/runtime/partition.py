@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,8 @@ class PartitionStats:
     facts: int = 0
     commits: int = 0
     commit_failures: int = 0
-    batch_sizes: list[int] = field(default_factory=list)
+    # The latest commits' sizes only: a server runs for months (the metrics keep the histogram).
+    batch_sizes: deque[int] = field(default_factory=lambda: deque(maxlen=1000))
 
 
 class Partition:
