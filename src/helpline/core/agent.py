@@ -124,6 +124,7 @@ class Agent:
 
     __slots__ = (
         "aht",
+        "capacity",
         "config",
         "handled_today",
         "id",
@@ -139,6 +140,7 @@ class Agent:
         "state",
         "state_since",
         "total",
+        "total_capacity",
     )
 
     def __init__(self, config: AgentConfig, index: int) -> None:
@@ -146,6 +148,9 @@ class Agent:
         self.id = config.id
         self.index = index
         self.skills: Mapping[str, int] = config.skills
+        # copies of the configuration's limits, read on every capacity check
+        self.capacity: Mapping[Channel, int] = config.capacity
+        self.total_capacity = config.total_capacity
         self.presence = Presence.OFFLINE
         self.pause_reason: str | None = None
         self.slots: dict[str, Slot] = {}
@@ -176,9 +181,9 @@ class Agent:
     # -- capacity ---------------------------------------------------------------------------
 
     def can_take(self, channel: Channel) -> bool:
-        if self.presence is not Presence.READY or self.total >= self.config.total_capacity:
+        if self.presence is not Presence.READY or self.total >= self.total_capacity:
             return False
-        caps = self.config.capacity
+        caps = self.capacity
         if channel is Channel.CALLBACK and channel not in caps:  # capacity_channel, inlined: hot path
             channel = Channel.VOICE
         return self.load.get(channel, 0) < caps.get(channel, 0)
@@ -187,15 +192,15 @@ class Agent:
         """How many more interactions on ``channel`` the agent could hold right now."""
         if self.presence is not Presence.READY:
             return 0
-        caps = self.config.capacity
+        caps = self.capacity
         cc = capacity_channel(channel, caps)
-        return max(0, min(caps.get(cc, 0) - self.load.get(cc, 0), self.config.total_capacity - self.total))
+        return max(0, min(caps.get(cc, 0) - self.load.get(cc, 0), self.total_capacity - self.total))
 
     def has_free_capacity(self) -> bool:
-        if self.presence is not Presence.READY or self.total >= self.config.total_capacity:
+        if self.presence is not Presence.READY or self.total >= self.total_capacity:
             return False
         load = self.load
-        for c, n in self.config.capacity.items():  # noqa: SIM110 - a plain loop: hot path
+        for c, n in self.capacity.items():  # noqa: SIM110 - a plain loop: hot path
             if load.get(c, 0) < n:
                 return True
         return False
@@ -214,7 +219,7 @@ class Agent:
         if interaction in self.slots:
             raise InvalidTransition("agent", self.id, f"already holding {interaction!r}", "offer")
         cc = channel
-        if cc is Channel.CALLBACK and cc not in self.config.capacity:  # capacity_channel, inlined
+        if cc is Channel.CALLBACK and cc not in self.capacity:  # capacity_channel, inlined
             cc = Channel.VOICE
         self.slots[interaction] = Slot(cc, SlotState.OFFERED, at)
         self.load[cc] = self.load.get(cc, 0) + 1

@@ -1118,7 +1118,7 @@ class RoutingEngine:
             return
         contrib = self._agg_contrib[a.index]
         ready = a.presence is Presence.READY
-        room = a.config.total_capacity - a.total
+        room = a.total_capacity - a.total
         load = a.load
         aht = a.aht
         scale = ewt.RATE_SCALE
