@@ -14,7 +14,7 @@ import contextlib
 import itertools
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
@@ -48,7 +48,7 @@ class _QueueTally:
     answered: int = 0
     answered_in_sl: int = 0
     abandoned: int = 0
-    waits: list[float] = field(default_factory=list)
+    wait_total_s: float = 0.0  # over the answered ones (ASA)
 
 
 class SyntheticTraffic:
@@ -73,8 +73,7 @@ class SyntheticTraffic:
         self._pending: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._tally: dict[str, _QueueTally] = {q.id: _QueueTally() for q in config.queues}
-        self._arrived_at: dict[str, float] = {}
-        self._queue_of: dict[str, str] = {}
+        self._waiting: dict[str, tuple[float, str]] = {}  # interaction -> (queued at, queue)
         self._facts: Counter[str] = Counter()
         self._unsubscribe = [
             bus.subscribe(self._on_command),
@@ -185,23 +184,21 @@ class SyntheticTraffic:
 
     def _count(self, fact: Any) -> None:
         if isinstance(fact, E.InteractionQueued):
-            if fact.interaction not in self._arrived_at:
-                self._arrived_at[fact.interaction] = fact.at
-                self._queue_of[fact.interaction] = fact.queue
+            if fact.interaction not in self._waiting:
+                self._waiting[fact.interaction] = (fact.at, fact.queue)
                 self._tally[fact.queue].offered += 1
         elif isinstance(fact, E.InteractionStarted):
-            queue = self._queue_of.get(fact.interaction)
-            if queue is not None and fact.interaction in self._arrived_at:
-                wait = fact.at - self._arrived_at.pop(fact.interaction)
+            if fact.interaction in self._waiting:
+                queued_at, queue = self._waiting.pop(fact.interaction)
+                wait = fact.at - queued_at
                 tally = self._tally[queue]
                 tally.answered += 1
-                tally.waits.append(wait)
+                tally.wait_total_s += wait
                 if wait <= self._config.queue(queue).sl_threshold_s:
                     tally.answered_in_sl += 1
-        elif isinstance(fact, E.InteractionAbandoned):
-            queue = self._queue_of.get(fact.interaction)
-            if queue is not None and self._arrived_at.pop(fact.interaction, None) is not None:
-                self._tally[queue].abandoned += 1
+        elif isinstance(fact, E.InteractionAbandoned) and fact.interaction in self._waiting:
+            _, queue = self._waiting.pop(fact.interaction)
+            self._tally[queue].abandoned += 1
 
     async def _summaries(self) -> None:
         while True:
@@ -218,7 +215,7 @@ class SyntheticTraffic:
             row = live.get(queue, {})
             handled = tally.answered + tally.abandoned
             sl = f"{100 * tally.answered_in_sl / handled:.0f}%" if handled else "-"
-            asa = f"{sum(tally.waits) / len(tally.waits):.1f}s" if tally.waits else "-"
+            asa = f"{tally.wait_total_s / tally.answered:.1f}s" if tally.answered else "-"
             oldest = row.get("oldest_wait_s")
             table.add_row(
                 queue,
