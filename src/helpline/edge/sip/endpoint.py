@@ -62,6 +62,7 @@ from helpline.protocols.sip import (
     build_error_response,
     build_response,
     new_branch,
+    new_tag,
     parse_message,
 )
 from helpline.protocols.sip.headers import Address
@@ -486,7 +487,5 @@ class SipEndpoint:
 
 
 def _tag_for(request: Request) -> str:
-    # Stateless answers (errors, OPTIONS) need a To tag too; any fresh one will do.
-    from helpline.protocols.sip import new_tag
-
+    # Answers outside a dialog (errors, OPTIONS) need a To tag too; any fresh one will do.
     return new_tag()
