@@ -1,0 +1,127 @@
+"""Keeping the routing indexes in step with the state: waiting interactions by pool and
+requirement, free agents by pool and strategy key, and the wait-estimate aggregates.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from helpline.core.agent import Agent, Presence
+from helpline.core.config import Strategy
+from helpline.core.interaction import WAITING, Interaction
+from helpline.core.routing import ewt
+from helpline.core.routing.matching import Bucket, Signature, WaitEntry, agent_pool, group_pool, queue_pool
+from helpline.core.routing.state import EngineState, route_channel
+from helpline.core.routing.strategies import key_for
+
+
+class Indexes(EngineState):
+    """Register and unregister waiting interactions; re-list agents whose capacity or key changed."""
+
+    def _entry_valid(self, e: WaitEntry) -> bool:
+        i = self._interactions.get(e[4])
+        return i is not None and i.version == e[3]
+
+    def _flush_pending(self) -> None:
+        if self._pending:
+            pending = self._pending
+            self._pending = {}
+            for i in pending.values():
+                if i.state in WAITING:
+                    self._register(i, dirty=False)
+
+    def _register(self, i: Interaction, *, dirty: bool = True) -> None:
+        self._reg_seq += 1
+        version = self._reg_seq
+        i.version = version
+        signature: Signature = (route_channel(i), tuple(sorted(i.skills.items())))
+        entry: WaitEntry = (-i.priority, i.order_at, i.order_seq, version, i.id)
+        if i.exclusive_agent is not None:
+            pools = [agent_pool(i.exclusive_agent)]
+        else:
+            pools = [queue_pool(q) for q in i.queues] + [group_pool(g) for g in i.groups]
+        buckets: list[Bucket] = []
+        for p in pools:
+            by_sig = self._waiting.get(p)
+            if by_sig is None:
+                by_sig = self._waiting[p] = {}
+            b = by_sig.get(signature)
+            if b is None:
+                b = by_sig[signature] = Bucket(by_sig, signature)
+            b.push(entry, self._entry_valid)
+            buckets.append(b)
+        self._regs[i.id] = (buckets, i.queue, i.priority)
+        self._queue_waiting[i.queue][i.id] = None
+        counts = self._prio_counts[i.queue]
+        counts[i.priority] = counts.get(i.priority, 0) + 1
+        if dirty:
+            self._dirty_i[i.id] = None
+
+    def _unregister(self, i: Interaction) -> None:
+        if self._pending:
+            self._pending.pop(i.id, None)
+        reg = self._regs.pop(i.id, None)
+        if reg is None:
+            return
+        buckets, queue, priority = reg
+        self._reg_seq += 1
+        i.version = self._reg_seq
+        for b in buckets:
+            b.drop()
+        del self._queue_waiting[queue][i.id]
+        counts = self._prio_counts[queue]
+        counts[priority] -= 1
+        if not counts[priority]:
+            del counts[priority]
+
+    def _relist(self, a: Agent) -> None:
+        """Refresh the agent's entries in their pools' free heaps (after any change to capacity or key)."""
+        idx = a.index
+        stamp = self._stamp[idx] + 1
+        self._stamp[idx] = stamp
+        if a.has_free_capacity():
+            stamps = self._stamp
+            seed = self.seed
+            idle_entry = (a.total, a.idle_since, idx, stamp)
+            for strategy, fh, rr in self._free_pools[idx]:
+                entry = idle_entry if strategy is Strategy.LONGEST_IDLE else (*key_for(strategy, a, rr, seed), stamp)
+                heap = fh.heap
+                heapq.heappush(heap, entry)
+                if len(heap) > fh.limit:
+                    fh.compact(stamps)
+        self._update_aggregates(a)
+
+    def _freed(self, a: Agent) -> None:
+        self._relist(a)
+        self._dirty_a[a.id] = a
+
+    def _update_aggregates(self, a: Agent) -> None:
+        memberships = self._agg_members[a.index]
+        if not memberships:
+            return
+        contrib = self._agg_contrib[a.index]
+        ready = a.presence is Presence.READY
+        room = a.total_capacity - a.total
+        load = a.load
+        aht = a.aht
+        scale = ewt.RATE_SCALE
+        for n, (cc, units, name, prior, aggregates) in enumerate(memberships):
+            if ready:
+                free = units - load.get(cc, 0)
+                if free > room:
+                    free = room
+                if free < 0:
+                    free = 0
+                mine = aht.get(name)
+                held = mine[0] if mine is not None else prior
+                rate = int(units * scale / (held if held > 1e-3 else 1e-3))
+            else:
+                free = rate = 0
+            old_free, old_rate = contrib[n]
+            if free != old_free or rate != old_rate:
+                d_free = free - old_free
+                d_rate = rate - old_rate
+                for aggregate in aggregates:
+                    aggregate[0] += d_free
+                    aggregate[1] += d_rate
+                contrib[n] = (free, rate)

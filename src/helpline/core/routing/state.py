@@ -1,0 +1,175 @@
+"""The routing engine's live state: configuration lookups, logical state, indexes and timers.
+
+``EngineState`` builds everything once per tenant; the layers above it (``indexes``,
+``queries``, ``appliers``, ``matchmaker``, ``timers``, ``handlers_*``, ``snapshot``) add the
+code that reads and changes it, and ``engine.RoutingEngine`` puts them together.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from typing import Any
+
+from helpline.core import commands as C
+from helpline.core import events as E
+from helpline.core.agent import Agent, capacity_channel
+from helpline.core.config import Channel, QueueConfig, Strategy, TenantConfig, WorkflowStep
+from helpline.core.errors import UnknownEntity
+from helpline.core.interaction import Interaction, InteractionState
+from helpline.core.routing.matching import (
+    Bucket,
+    FreeHeap,
+    PoolKey,
+    Signature,
+    agent_pool,
+    group_pool,
+    merge_requirements,
+    queue_pool,
+    satisfies,
+)
+from helpline.core.routing.workflow import ordered_steps
+
+DAY_S = 86400.0
+
+OFFER_TIMEOUT, WRAP_END, STEP_DUE, MAX_WAIT, PREFERENCE_END, RESUME_END = range(6)
+Timer = tuple[float, int, int, str, Any]
+
+ST = InteractionState
+
+
+_CHANNEL_NAME: dict[Channel, str] = {c: c.value for c in Channel}
+
+
+def route_channel(i: Interaction) -> Channel:
+    """A waiting callback is routed as a callback (agents' voice capacity unless they have one)."""
+    return Channel.CALLBACK if i.callback_number is not None else i.channel
+
+
+class EngineState:
+    """What the engine knows: configuration, logical state (in the snapshot) and derived indexes."""
+
+    def __init__(self, config: TenantConfig, *, seed: int = 0) -> None:
+        self.config = config
+        self.seed = seed
+        self._queues: dict[str, QueueConfig] = {q.id: q for q in config.queues}
+        self._weight: dict[str, float] = {q.id: q.weight for q in config.queues}
+        self._steps: dict[str, tuple[WorkflowStep, ...]] = {q.id: ordered_steps(q.steps) for q in config.queues}
+        self._agent_list: list[Agent] = [Agent(a, n) for n, a in enumerate(config.agents)]
+        self._agents: dict[str, Agent] = {a.id: a for a in self._agent_list}
+        self._members: dict[PoolKey, list[Agent]] = {}
+        for a in self._agent_list:
+            for q in a.config.queues:
+                if q in self._queues:
+                    self._members.setdefault(queue_pool(q), []).append(a)
+            for g in a.config.groups:
+                self._members.setdefault(group_pool(g), []).append(a)
+        self._agent_queues: list[frozenset[str]] = [
+            frozenset(q for q in a.config.queues if q in self._queues) for a in self._agent_list
+        ]
+        self._agent_groups: list[frozenset[str]] = [frozenset(a.config.groups) for a in self._agent_list]
+        # pools an agent takes waiting work from, with the queue an offer from there counts for
+        self._agent_pools: list[list[tuple[PoolKey, str | None]]] = []
+        for a in self._agent_list:
+            own: list[tuple[PoolKey, str | None]] = [(queue_pool(q), q) for q in a.config.queues if q in self._queues]
+            own += [(group_pool(g), None) for g in a.config.groups]
+            own.append((agent_pool(a.id), None))
+            self._agent_pools.append(own)
+        # logical state (in the snapshot)
+        self._interactions: dict[str, Interaction] = {}
+        self._resume: dict[tuple[str, str], str] = {}
+        self._rr: dict[str, dict[str, int]] = {
+            q.id: {} for q in config.queues if q.strategy is Strategy.ROUND_ROBIN
+        }
+        self._rr_counter: dict[str, int] = dict.fromkeys(self._rr, 0)
+        self._queue_aht: dict[str, list[float]] = {}
+        self._seq = 0
+        self._offer_seq = 0
+        self._day: int | None = None
+        self._day_ends = float("-inf")  # start of the day after self._day
+        # indexes (rebuilt from the logical state)
+        self._stamp: list[int] = [0] * len(self._agent_list)
+        self._free: dict[PoolKey, FreeHeap] = {p: FreeHeap(len(m)) for p, m in self._members.items()}
+        self._free_pools: list[list[tuple[Strategy, FreeHeap, dict[str, int] | None]]] = []
+        for a in self._agent_list:
+            pools: list[tuple[Strategy, FreeHeap, dict[str, int] | None]] = []
+            for q in a.config.queues:
+                if q in self._queues:
+                    pools.append((self._queues[q].strategy, self._free[queue_pool(q)], self._rr.get(q)))
+            for g in a.config.groups:
+                pools.append((Strategy.LONGEST_IDLE, self._free[group_pool(g)], None))
+            self._free_pools.append(pools)
+        # wait-estimate aggregates per (queue, channel) over the members meeting the queue's own
+        # requirement: [free units, release rate] (see routing.ewt)
+        self._queue_requirement: dict[str, tuple[tuple[str, int], ...]] = {
+            q.id: tuple(sorted(merge_requirements(q.required_skills).items())) for q in config.queues
+        }
+        self._agg: dict[tuple[str, Channel], list[int]] = {}
+        # per agent, grouped by what the contribution depends on (capacity bucket, units, bucket
+        # name, handle-time prior): the aggregates it adds to. One agent's queues mostly share a
+        # group, so a change is computed once and added to each.
+        grouped: list[dict[tuple[Channel, int, str, float], list[list[int]]]] = [{} for _ in self._agent_list]
+        for qc in config.queues:
+            for ch in dict.fromkeys(qc.channels):
+                aggregate = self._agg[(qc.id, ch)] = [0, 0]
+                for a in self._members.get(queue_pool(qc.id), ()):
+                    caps = a.config.capacity
+                    cc = capacity_channel(ch, caps)
+                    units = min(caps.get(cc, 0), a.config.total_capacity)
+                    if units > 0 and satisfies(a.skills, self._queue_requirement[qc.id]):
+                        grouped[a.index].setdefault((cc, units, _CHANNEL_NAME[cc], qc.aht_prior_s), []).append(aggregate)
+        self._agg_members: list[list[tuple[Channel, int, str, float, list[list[int]]]]] = [
+            [(*key, aggregates) for key, aggregates in g.items()] for g in grouped
+        ]
+        # per aggregate: its members and the index of the group that feeds it, so an estimate
+        # for a narrower requirement in the same queue sums the members' cached contributions
+        self._agg_roster: dict[int, list[tuple[Agent, int]]] = {}
+        for a in self._agent_list:
+            for n, (*_, aggregates) in enumerate(self._agg_members[a.index]):
+                for aggregate in aggregates:
+                    self._agg_roster.setdefault(id(aggregate), []).append((a, n))
+        self._agg_contrib: list[list[tuple[int, int]]] = [[(0, 0)] * len(m) for m in self._agg_members]
+        self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
+        self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
+        self._regs: dict[str, tuple[list[Bucket], str, int]] = {}
+        # entered a queue this turn and not yet indexed: most are offered at once, so they are
+        # indexed only if still waiting after routing
+        self._pending: dict[str, Interaction] = {}
+        self._queue_waiting: dict[str, dict[str, None]] = {q.id: {} for q in config.queues}
+        self._prio_counts: dict[str, dict[int, int]] = {q.id: {} for q in config.queues}
+        self._reg_seq = 0
+        self._timers: list[Timer] = []
+        self._tseq = 0
+        # per-decision scratch
+        self._events: list[E.Event] = []
+        self._commands: list[C.Command] = []
+        self._touched: list[Agent] = []
+        self._changed: dict[str, tuple[Agent, E.Event]] = {}  # agents whose state may have changed this turn
+        self._dirty_i: dict[str, None] = {}
+        self._dirty_a: dict[str, Agent] = {}
+        self._announce: list[tuple[str, int, float | None]] = []
+        # input handlers and fact appliers by type, filled in by RoutingEngine
+        self._handlers: dict[type, Callable[[Any, float], None]] = {}
+        self._appliers: dict[type, Callable[[Any], None]] = {}
+
+    def _get_i(self, interaction_id: str) -> Interaction:
+        i = self._interactions.get(interaction_id)
+        if i is None:
+            raise UnknownEntity("interaction", interaction_id)
+        return i
+
+    def _get_a(self, agent_id: str) -> Agent:
+        a = self._agents.get(agent_id)
+        if a is None:
+            raise UnknownEntity("agent", agent_id)
+        return a
+
+    def _get_q(self, queue_id: str) -> QueueConfig:
+        q = self._queues.get(queue_id)
+        if q is None:
+            raise UnknownEntity("queue", queue_id)
+        return q
+
+    def _arm(self, due: float, kind: int, ident: str, token: Any) -> None:
+        self._tseq += 1
+        heapq.heappush(self._timers, (due, self._tseq, kind, ident, token))
