@@ -110,8 +110,6 @@ class Helpline:
 
 async def build(settings: Settings, *, config_file: Path | None = None, clock: Clock | None = None) -> Helpline:
     """Wire the server; raises ``ConfigError`` before anything runs if the configuration is bad."""
-    if settings.database.url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = create_engine(settings.database_url, echo=settings.database.echo)
     try:
         await upgrade(db)

@@ -81,8 +81,6 @@ def config_load(file: Path, settings: SettingsOption = None) -> None:
     effective = load_settings(settings)
 
     async def load() -> int:
-        if effective.database.url is None:
-            effective.data_dir.mkdir(parents=True, exist_ok=True)
         db = create_engine(effective.database_url)
         try:
             await upgrade(db)
@@ -106,8 +104,6 @@ def migrate(settings: SettingsOption = None) -> None:
     from helpline.storage.migrate import migrate as run_migrations
 
     effective = load_settings(settings)
-    if effective.database.url is None:
-        effective.data_dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(run_migrations(effective.database_url))
     Console().print("database schema is up to date")
 
