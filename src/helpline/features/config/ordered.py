@@ -9,6 +9,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+async def list_ordered_ids(session: AsyncSession, table: Any, tenant_id: str) -> list[str]:
+    """The tenant's list in ``table``, in its order."""
+    return list(await session.scalars(select(table.id).where(table.tenant_id == tenant_id).order_by(table.position)))
+
+
 async def replace_ordered_ids(
     session: AsyncSession, table: Any, tenant_id: str, ids: Sequence[str], *, remove: bool = True
 ) -> None:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.features.config.ordered import replace_ordered_ids
+from helpline.features.config.ordered import list_ordered_ids, replace_ordered_ids
 from helpline.features.skills.models import SkillRow
 
 
 async def list_skills(session: AsyncSession, tenant_id: str) -> list[str]:
-    rows = await session.scalars(
-        select(SkillRow.id).where(SkillRow.tenant_id == tenant_id).order_by(SkillRow.position)
-    )
-    return list(rows)
+    return await list_ordered_ids(session, SkillRow, tenant_id)
 
 
 async def save_skills(session: AsyncSession, tenant_id: str, skills: Sequence[str]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpline.features.config.ordered import replace_ordered_ids
+from helpline.features.config.ordered import list_ordered_ids, replace_ordered_ids
 from helpline.features.tenants.models import DispositionRow, PauseReasonRow, TenantRow
 
 
@@ -37,12 +37,7 @@ async def delete_tenant(session: AsyncSession, tenant_id: str) -> None:
 
 
 async def list_dispositions(session: AsyncSession, tenant_id: str) -> list[str]:
-    rows = await session.scalars(
-        select(DispositionRow.id)
-        .where(DispositionRow.tenant_id == tenant_id)
-        .order_by(DispositionRow.position)
-    )
-    return list(rows)
+    return await list_ordered_ids(session, DispositionRow, tenant_id)
 
 
 async def save_dispositions(session: AsyncSession, tenant_id: str, ids: Sequence[str]) -> None:
@@ -50,12 +45,7 @@ async def save_dispositions(session: AsyncSession, tenant_id: str, ids: Sequence
 
 
 async def list_pause_reasons(session: AsyncSession, tenant_id: str) -> list[str]:
-    rows = await session.scalars(
-        select(PauseReasonRow.id)
-        .where(PauseReasonRow.tenant_id == tenant_id)
-        .order_by(PauseReasonRow.position)
-    )
-    return list(rows)
+    return await list_ordered_ids(session, PauseReasonRow, tenant_id)
 
 
 async def save_pause_reasons(session: AsyncSession, tenant_id: str, ids: Sequence[str]) -> None:
