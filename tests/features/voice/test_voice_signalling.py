@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 from pathlib import Path
+from typing import Any
 
 from voice_peers import TENANT, Phone, ack_for, contact_center, file_size, in_dialog, until
 
@@ -252,3 +253,27 @@ async def test_an_agent_is_reached_at_an_external_number_through_the_trunk(tmp_p
             caller.close()
             carrier.close()
     assert record.agent_id == "ben" and record.outcome == "completed" and record.end_reason == "agent-hangup"
+
+
+async def test_position_is_announced_on_entry_and_then_every_period(tmp_path: Path, shared_data: Path) -> None:
+    sip = {"queue_experience": {"announce_every_s": 1, "leave_when_empty": False}}
+    async with contact_center(tmp_path, shared_data, sip=sip) as center:
+        prompts = center.voice.prompts
+        plain = prompts.queue_announcement
+        positions: list[int | None] = []
+
+        async def spy(position: int | None, wait_s: float | None, **kw: Any) -> Any:
+            positions.append(position)
+            return await plain(position, wait_s, **kw)
+
+        prompts.queue_announcement = spy  # type: ignore[method-assign]
+        first, second = Phone("+3161111"), Phone("+3162222")
+        try:
+            await _call(first, center.sip, "200")
+            await until(lambda: positions == [1], what="the first caller told they are next")
+            await _call(second, center.sip, "200")
+            await until(lambda: positions.count(2) >= 2 and positions.count(1) >= 3, what="announcements repeated")
+        finally:
+            first.close()
+            second.close()
+    assert set(positions) == {1, 2}
