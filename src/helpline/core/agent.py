@@ -32,6 +32,7 @@ from typing import Any
 
 from helpline.core.config import AgentConfig, Channel
 from helpline.core.errors import InvalidTransition
+from helpline.core.records import plain_members
 
 
 class Presence(StrEnum):
@@ -90,10 +91,19 @@ class AgentState(StrEnum):
     PAUSED = "paused"
 
 
+# enum members for hot code: plain class attributes (see records.plain_members)
+_Presence = plain_members(Presence)
+_PresenceTrigger = plain_members(PresenceTrigger)
+_SlotState = plain_members(SlotState)
+_SlotTrigger = plain_members(SlotTrigger)
+_AgentState = plain_members(AgentState)
+_Channel = plain_members(Channel)
+
+
 def capacity_channel(channel: Channel, capacity: Mapping[Channel, int]) -> Channel:
     """The capacity bucket an interaction on ``channel`` uses for this agent."""
-    if channel is Channel.CALLBACK and Channel.CALLBACK not in capacity:
-        return Channel.VOICE
+    if channel is _Channel.CALLBACK and _Channel.CALLBACK not in capacity:
+        return _Channel.VOICE
     return channel
 
 
@@ -151,7 +161,7 @@ class Agent:
         # copies of the configuration's limits, read on every capacity check
         self.capacity: Mapping[Channel, int] = config.capacity
         self.total_capacity = config.total_capacity
-        self.presence = Presence.OFFLINE
+        self.presence = _Presence.OFFLINE
         self.pause_reason: str | None = None
         self.slots: dict[str, Slot] = {}
         self.load: dict[Channel, int] = {}
@@ -161,7 +171,7 @@ class Agent:
         self.handled_today = 0
         self.offers_total = 0
         self.aht: dict[str, list[float]] = {}  # channel -> [mean, count]
-        self.state = AgentState.OFFLINE
+        self.state = _AgentState.OFFLINE
         self.state_since = 0.0
 
     # -- presence ---------------------------------------------------------------------------
@@ -170,34 +180,34 @@ class Agent:
         nxt = PRESENCE_TRANSITIONS.get((self.presence, trigger))
         if nxt is None:
             raise InvalidTransition("agent", self.id, self.presence.value, trigger.value)
-        if trigger is PresenceTrigger.LOGOUT and any(s.state is not SlotState.OFFERED for s in self.slots.values()):
+        if trigger is _PresenceTrigger.LOGOUT and any(s.state is not _SlotState.OFFERED for s in self.slots.values()):
             raise InvalidTransition("agent", self.id, "holding work", trigger.value)
         return nxt
 
     def fire_presence(self, trigger: PresenceTrigger, reason: str | None = None) -> None:
         self.presence = self.check_presence(trigger)
-        self.pause_reason = reason if self.presence is Presence.PAUSED else None
+        self.pause_reason = reason if self.presence is _Presence.PAUSED else None
 
     # -- capacity ---------------------------------------------------------------------------
 
     def can_take(self, channel: Channel) -> bool:
-        if self.presence is not Presence.READY or self.total >= self.total_capacity:
+        if self.presence is not _Presence.READY or self.total >= self.total_capacity:
             return False
         caps = self.capacity
-        if channel is Channel.CALLBACK and channel not in caps:  # capacity_channel, inlined: hot path
-            channel = Channel.VOICE
+        if channel is _Channel.CALLBACK and channel not in caps:  # capacity_channel, inlined: hot path
+            channel = _Channel.VOICE
         return self.load.get(channel, 0) < caps.get(channel, 0)
 
     def free_for(self, channel: Channel) -> int:
         """How many more interactions on ``channel`` the agent could hold right now."""
-        if self.presence is not Presence.READY:
+        if self.presence is not _Presence.READY:
             return 0
         caps = self.capacity
         cc = capacity_channel(channel, caps)
         return max(0, min(caps.get(cc, 0) - self.load.get(cc, 0), self.total_capacity - self.total))
 
     def has_free_capacity(self) -> bool:
-        if self.presence is not Presence.READY or self.total >= self.total_capacity:
+        if self.presence is not _Presence.READY or self.total >= self.total_capacity:
             return False
         load = self.load
         for c, n in self.capacity.items():  # noqa: SIM110 - a plain loop: hot path
@@ -209,7 +219,7 @@ class Agent:
 
     def check_slot(self, interaction: str, trigger: SlotTrigger) -> SlotState:
         slot = self.slots.get(interaction)
-        state = slot.state if slot is not None else SlotState.RELEASED
+        state = slot.state if slot is not None else _SlotState.RELEASED
         nxt = SLOT_TRANSITIONS.get((state, trigger))
         if nxt is None:
             raise InvalidTransition("agent", self.id, f"{state.value} on {interaction!r}", trigger.value)
@@ -219,9 +229,9 @@ class Agent:
         if interaction in self.slots:
             raise InvalidTransition("agent", self.id, f"already holding {interaction!r}", "offer")
         cc = channel
-        if cc is Channel.CALLBACK and cc not in self.capacity:  # capacity_channel, inlined
-            cc = Channel.VOICE
-        self.slots[interaction] = Slot(cc, SlotState.OFFERED, at)
+        if cc is _Channel.CALLBACK and cc not in self.capacity:  # capacity_channel, inlined
+            cc = _Channel.VOICE
+        self.slots[interaction] = Slot(cc, _SlotState.OFFERED, at)
         self.load[cc] = self.load.get(cc, 0) + 1
         self.total += 1
         self.offers_total += 1
@@ -229,7 +239,7 @@ class Agent:
     def fire_slot(self, interaction: str, trigger: SlotTrigger, at: float, until: float | None = None) -> None:
         nxt = self.check_slot(interaction, trigger)
         slot = self.slots[interaction]
-        if nxt is SlotState.RELEASED:
+        if nxt is _SlotState.RELEASED:
             del self.slots[interaction]
             self.load[slot.channel] -= 1
             self.total -= 1
@@ -237,30 +247,30 @@ class Agent:
         slot.state = nxt
         slot.since = at
         slot.until = until
-        if nxt is SlotState.ACTIVE:
+        if nxt is _SlotState.ACTIVE:
             slot.accepted_at = at
 
     # -- read-outs --------------------------------------------------------------------------
 
     def summary(self) -> AgentState:
-        if self.presence is Presence.OFFLINE:
-            return AgentState.OFFLINE
+        if self.presence is _Presence.OFFLINE:
+            return _AgentState.OFFLINE
         if self.slots:
             offered = wrapping = False
             for s in self.slots.values():
-                if s.state is SlotState.ACTIVE:
-                    return AgentState.BUSY
-                if s.state is SlotState.OFFERED:
+                if s.state is _SlotState.ACTIVE:
+                    return _AgentState.BUSY
+                if s.state is _SlotState.OFFERED:
                     offered = True
                 else:
                     wrapping = True
             if offered:
-                return AgentState.RESERVED
+                return _AgentState.RESERVED
             if wrapping:
-                return AgentState.WRAP_UP
-        if self.presence is Presence.PAUSED:
-            return AgentState.PAUSED
-        return AgentState.AVAILABLE
+                return _AgentState.WRAP_UP
+        if self.presence is _Presence.PAUSED:
+            return _AgentState.PAUSED
+        return _AgentState.AVAILABLE
 
     def note_handle_time(self, channel: Channel, seconds: float, alpha: float) -> None:
         entry = self.aht.get(channel.value)

@@ -30,6 +30,7 @@ from typing import Any
 
 from helpline.core.config import Channel
 from helpline.core.errors import InvalidTransition
+from helpline.core.records import plain_members
 
 
 class InteractionState(StrEnum):
@@ -110,6 +111,11 @@ class Offer:
         return cls(int(d["id"]), tuple(d["agents"]), float(d["timeout_at"]), d["queue"], bool(d["callback"]))
 
 
+# enum members for hot code: plain class attributes (see records.plain_members)
+_InteractionState = plain_members(InteractionState)
+_Trigger = plain_members(Trigger)
+
+
 class Interaction:
     """Live state of one interaction."""
 
@@ -168,7 +174,7 @@ class Interaction:
         self.attributes = attributes
         self.customer = customer
         self.created_at = created_at
-        self.state = InteractionState.QUEUED
+        self.state = _InteractionState.QUEUED
         self.enqueued_at = created_at
         self.order_at = created_at
         self.order_seq = order_seq
@@ -192,8 +198,8 @@ class Interaction:
         nxt = TRANSITIONS.get((self.state, trigger))
         if nxt is None:
             raise InvalidTransition("interaction", self.id, self.state.value, trigger.value)
-        if trigger is Trigger.REQUEUE and self.callback_number is not None:
-            return InteractionState.CALLBACK_WAITING
+        if trigger is _Trigger.REQUEUE and self.callback_number is not None:
+            return _InteractionState.CALLBACK_WAITING
         return nxt
 
     def fire(self, trigger: Trigger) -> None:

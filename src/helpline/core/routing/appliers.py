@@ -7,20 +7,27 @@ decision emits it) or on replay (``RoutingEngine.apply``); it decides nothing.
 from __future__ import annotations
 
 from helpline.core import events as E
-from helpline.core.agent import Agent, AgentState, PresenceTrigger, SlotState, SlotTrigger
+from helpline.core.agent import Agent, AgentState
 from helpline.core.config import Channel
 from helpline.core.errors import InvalidTransition
-from helpline.core.interaction import WAITING, Interaction, Offer, Trigger
+from helpline.core.interaction import WAITING, Interaction, Offer
 from helpline.core.routing import ewt
 from helpline.core.routing.queries import Queries
 from helpline.core.routing.state import (
     DAY_S,
+    FORGETTABLE,
     MAX_WAIT,
     OFFER_TIMEOUT,
     PREFERENCE_END,
+    PRESENCE_TRIGGER,
     RESUME_END,
+    SLOT,
+    SLOT_TRIGGER,
     ST,
     STEP_DUE,
+    STEPPING,
+    TIMING_OUT,
+    TRIGGER,
     WRAP_END,
     route_channel,
 )
@@ -57,13 +64,13 @@ class FactAppliers(Queries):
                 self._relist(a)
 
     def _requeue(self, i: Interaction) -> None:
-        i.fire(Trigger.REQUEUE)
+        i.fire(TRIGGER.REQUEUE)
         i.offer = None
         self._register(i)
 
     def _complete_work(self, a: Agent, i: Interaction, at: float) -> None:
         slot = a.slots[i.id]
-        a.fire_slot(i.id, SlotTrigger.RELEASE, at)
+        a.fire_slot(i.id, SLOT_TRIGGER.RELEASE, at)
         if slot.accepted_at is not None:
             seconds = at - slot.accepted_at
             a.note_handle_time(slot.channel, seconds, ewt.ALPHA)  # before _freed re-lists the agent
@@ -81,16 +88,16 @@ class FactAppliers(Queries):
     def _maybe_forget(self, i: Interaction) -> None:
         if i.wrap_agents:
             return
-        if i.state in (ST.ENDED, ST.OVERFLOWED) or (i.state is ST.ABANDONED and i.abandoned_at is None):
+        if i.state in FORGETTABLE or (i.state is ST.ABANDONED and i.abandoned_at is None):
             self._unregister(i)
             del self._interactions[i.id]
 
     def _arm_interaction_timers(self, i: Interaction) -> None:
         steps = self._steps.get(i.queue, ())
-        if i.state in (ST.QUEUED, ST.CALLBACK_WAITING, ST.OFFERED) and i.step_index < len(steps):
+        if i.state in STEPPING and i.step_index < len(steps):
             self._arm(i.enqueued_at + steps[i.step_index].after_s, STEP_DUE, i.id, (i.entry, i.step_index))
         qc = self._queues.get(i.queue)
-        if qc is not None and qc.max_wait_s is not None and i.state in (ST.QUEUED, ST.OFFERED):
+        if qc is not None and qc.max_wait_s is not None and i.state in TIMING_OUT:
             self._arm(i.enqueued_at + qc.max_wait_s, MAX_WAIT, i.id, i.entry)
         if i.exclusive_agent is not None and i.exclusive_until is not None:
             self._arm(i.exclusive_until, PREFERENCE_END, i.id, i.entry)
@@ -143,7 +150,7 @@ class FactAppliers(Queries):
 
     def _a_offered(self, f: E.InteractionOffered) -> None:
         i = self._interactions[f.interaction]
-        offered = i.check(Trigger.OFFER)
+        offered = i.check(TRIGGER.OFFER)
         self._unregister(i)
         i.state = offered
         agents = f.agents if type(f.agents) is tuple else tuple(f.agents)
@@ -166,9 +173,9 @@ class FactAppliers(Queries):
     def _a_accepted(self, f: E.OfferAccepted) -> None:
         i = self._interactions[f.interaction]
         a = self._agents[f.agent]
-        i.check(Trigger.ACCEPT)
-        a.fire_slot(i.id, SlotTrigger.ACCEPT, f.at)
-        i.fire(Trigger.ACCEPT)
+        i.check(TRIGGER.ACCEPT)
+        a.fire_slot(i.id, SLOT_TRIGGER.ACCEPT, f.at)
+        i.fire(TRIGGER.ACCEPT)
         a.misses = 0
         i.agent = a.id
         i.accepted_at = f.at
@@ -178,7 +185,7 @@ class FactAppliers(Queries):
 
     def _release_offer(self, i: Interaction, a: Agent, at: float) -> bool:
         """Free the agent's reserved slot; True if that was the last phone the offer was ringing."""
-        a.fire_slot(i.id, SlotTrigger.RELEASE, at)
+        a.fire_slot(i.id, SLOT_TRIGGER.RELEASE, at)
         self._freed(a)
         self._touched.append(a)
         offer = i.offer
@@ -217,17 +224,17 @@ class FactAppliers(Queries):
             raise InvalidTransition("interaction", i.id, i.state.value, "start")
 
     def _a_held(self, f: E.InteractionHeld) -> None:
-        self._interactions[f.interaction].fire(Trigger.HOLD)
+        self._interactions[f.interaction].fire(TRIGGER.HOLD)
 
     def _a_resumed(self, f: E.InteractionResumed) -> None:
-        self._interactions[f.interaction].fire(Trigger.RESUME)
+        self._interactions[f.interaction].fire(TRIGGER.RESUME)
 
     def _a_transferred(self, f: E.InteractionTransferred) -> None:
         i = self._interactions[f.interaction]
         a = self._agents[f.from_agent]
-        i.fire(Trigger.TRANSFER)
+        i.fire(TRIGGER.TRANSFER)
         if f.wrap_up:
-            a.fire_slot(i.id, SlotTrigger.WRAP, f.at)
+            a.fire_slot(i.id, SLOT_TRIGGER.WRAP, f.at)
             i.wrap_agents.append(a.id)
             self._touched.append(a)
         else:
@@ -237,12 +244,12 @@ class FactAppliers(Queries):
         i = self._interactions[f.interaction]
         a = self._agents[f.agent]
         if f.wrap_up:
-            i.fire(Trigger.END)
-            a.fire_slot(i.id, SlotTrigger.WRAP, f.at)
+            i.fire(TRIGGER.END)
+            a.fire_slot(i.id, SLOT_TRIGGER.WRAP, f.at)
             i.wrap_agents.append(a.id)
             self._touched.append(a)
         else:
-            i.fire(Trigger.END_NO_WRAP)
+            i.fire(TRIGGER.END_NO_WRAP)
             self._complete_work(a, i, f.at)
             self._maybe_forget(i)
 
@@ -254,19 +261,19 @@ class FactAppliers(Queries):
     def _a_wrap_ended(self, f: E.WrapUpEnded) -> None:
         i = self._interactions[f.interaction]
         a = self._agents[f.agent]
-        if a.slots.get(i.id) is None or a.slots[i.id].state is not SlotState.WRAP_UP:
+        if a.slots.get(i.id) is None or a.slots[i.id].state is not SLOT.WRAP_UP:
             raise InvalidTransition("agent", a.id, "not wrapping up", f"end wrap-up of {i.id!r}")
         self._complete_work(a, i, f.at)
         i.wrap_agents.remove(a.id)
         if i.state is ST.WRAP_UP and i.agent == a.id:
-            i.fire(Trigger.WRAP_DONE)
+            i.fire(TRIGGER.WRAP_DONE)
         self._maybe_forget(i)
 
     def _a_abandoned(self, f: E.InteractionAbandoned) -> None:
         i = self._interactions[f.interaction]
-        i.check(Trigger.ABANDON)
+        i.check(TRIGGER.ABANDON)
         self._unregister(i)
-        i.fire(Trigger.ABANDON)
+        i.fire(TRIGGER.ABANDON)
         i.offer = None
         if i.customer is not None:
             key = (i.queue, i.customer)
@@ -282,9 +289,9 @@ class FactAppliers(Queries):
 
     def _a_callback(self, f: E.CallbackRequested) -> None:
         i = self._interactions[f.interaction]
-        i.check(Trigger.CALLBACK)
+        i.check(TRIGGER.CALLBACK)
         self._unregister(i)
-        i.fire(Trigger.CALLBACK)
+        i.fire(TRIGGER.CALLBACK)
         i.callback_number = f.number
         self._register(i)
 
@@ -304,9 +311,9 @@ class FactAppliers(Queries):
 
     def _a_overflowed(self, f: E.InteractionOverflowed) -> None:
         i = self._interactions[f.interaction]
-        i.check(Trigger.OVERFLOW)
+        i.check(TRIGGER.OVERFLOW)
         self._unregister(i)
-        i.fire(Trigger.OVERFLOW)
+        i.fire(TRIGGER.OVERFLOW)
         i.offer = None
         self._maybe_forget(i)
 
@@ -327,7 +334,7 @@ class FactAppliers(Queries):
 
     def _a_logged_in(self, f: E.AgentLoggedIn) -> None:
         a = self._agents[f.agent]
-        a.fire_presence(PresenceTrigger.LOGIN)
+        a.fire_presence(PRESENCE_TRIGGER.LOGIN)
         a.idle_since = f.at
         a.misses = 0
         self._freed(a)
@@ -335,19 +342,19 @@ class FactAppliers(Queries):
 
     def _a_logged_out(self, f: E.AgentLoggedOut) -> None:
         a = self._agents[f.agent]
-        a.fire_presence(PresenceTrigger.LOGOUT)
+        a.fire_presence(PRESENCE_TRIGGER.LOGOUT)
         self._relist(a)
         self._touched.append(a)
 
     def _a_paused(self, f: E.AgentPaused) -> None:
         a = self._agents[f.agent]
-        a.fire_presence(PresenceTrigger.PAUSE, f.reason)
+        a.fire_presence(PRESENCE_TRIGGER.PAUSE, f.reason)
         self._relist(a)
         self._touched.append(a)
 
     def _a_unpaused(self, f: E.AgentUnpaused) -> None:
         a = self._agents[f.agent]
-        a.fire_presence(PresenceTrigger.READY)
+        a.fire_presence(PRESENCE_TRIGGER.READY)
         a.idle_since = f.at
         a.misses = 0
         self._freed(a)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from helpline.core import events as E
 from helpline.core import inputs as I
-from helpline.core.agent import PresenceTrigger
 from helpline.core.errors import InvalidInput
+from helpline.core.routing.state import PRESENCE_TRIGGER
 from helpline.core.routing.timers import Timers
 
 
@@ -15,18 +15,18 @@ class AgentHandlers(Timers):
 
     def _h_login(self, ev: I.AgentLogin, now: float) -> None:
         a = self._get_a(ev.agent)
-        a.check_presence(PresenceTrigger.LOGIN)
+        a.check_presence(PRESENCE_TRIGGER.LOGIN)
         self._emit(E.AgentLoggedIn(now, a.id))
 
     def _h_logout(self, ev: I.AgentLogout, now: float) -> None:
         a = self._get_a(ev.agent)
-        a.check_presence(PresenceTrigger.LOGOUT)
+        a.check_presence(PRESENCE_TRIGGER.LOGOUT)
         self._cancel_agent_offers(a, "agent-logout", now)
         self._emit(E.AgentLoggedOut(now, a.id))
 
     def _h_pause(self, ev: I.AgentPause, now: float) -> None:
         a = self._get_a(ev.agent)
-        a.check_presence(PresenceTrigger.PAUSE)
+        a.check_presence(PRESENCE_TRIGGER.PAUSE)
         reasons = self.config.pause_reasons
         if reasons and ev.reason not in reasons:
             raise InvalidInput(f"agent {a.id!r}: unknown pause reason {ev.reason!r} (known: {', '.join(reasons)})")
@@ -34,5 +34,5 @@ class AgentHandlers(Timers):
 
     def _h_ready(self, ev: I.AgentReady, now: float) -> None:
         a = self._get_a(ev.agent)
-        a.check_presence(PresenceTrigger.READY)
+        a.check_presence(PRESENCE_TRIGGER.READY)
         self._emit(E.AgentUnpaused(now, a.id))

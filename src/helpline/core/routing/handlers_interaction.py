@@ -7,13 +7,13 @@ from __future__ import annotations
 from helpline.core import commands as C
 from helpline.core import events as E
 from helpline.core import inputs as I
-from helpline.core.agent import Agent, Presence
+from helpline.core.agent import Agent
 from helpline.core.config import Channel, SkillRequirement
 from helpline.core.errors import DuplicateEntity, InvalidInput, InvalidTransition
-from helpline.core.interaction import Interaction, Trigger
+from helpline.core.interaction import Interaction
 from helpline.core.routing.handlers_agent import AgentHandlers
 from helpline.core.routing.matching import merge_requirements
-from helpline.core.routing.state import ST
+from helpline.core.routing.state import PRESENCE, ST, TRIGGER
 
 
 class InteractionHandlers(AgentHandlers):
@@ -98,24 +98,24 @@ class InteractionHandlers(AgentHandlers):
 
     def _h_held(self, ev: I.InteractionHeld, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(Trigger.HOLD)
+        i.check(TRIGGER.HOLD)
         self._emit(E.InteractionHeld(now, i.id))
 
     def _h_resumed(self, ev: I.InteractionResumed, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(Trigger.RESUME)
+        i.check(TRIGGER.RESUME)
         self._emit(E.InteractionResumed(now, i.id))
 
     def _h_transferred(self, ev: I.InteractionTransferred, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(Trigger.TRANSFER)
+        i.check(TRIGGER.TRANSFER)
         if ev.to_queue is None and ev.to_agent is None:
             raise InvalidInput(f"interaction {i.id!r}: a transfer needs a queue or an agent")
         target = ev.to_queue if ev.to_queue is not None else i.queue
         qc = self._get_q(target)
         if ev.to_agent is not None:
             ta = self._get_a(ev.to_agent)
-            if ta.presence is Presence.OFFLINE:
+            if ta.presence is PRESENCE.OFFLINE:
                 raise InvalidTransition("agent", ta.id, ta.presence.value, "receive a transfer")
         assert i.agent is not None
         from_agent = i.agent
@@ -140,7 +140,7 @@ class InteractionHandlers(AgentHandlers):
 
     def _h_ended(self, ev: I.InteractionEnded, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(Trigger.END)
+        i.check(TRIGGER.END)
         assert i.agent is not None
         wrap_s = self._queues[i.queue].wrap_up_s
         self._emit(E.InteractionEnded(now, i.id, i.agent, wrap_s > 0))
@@ -166,7 +166,7 @@ class InteractionHandlers(AgentHandlers):
 
     def _h_abandoned(self, ev: I.InteractionAbandoned, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(Trigger.ABANDON)
+        i.check(TRIGGER.ABANDON)
         was = i.state.value
         if i.offer is not None:
             for x in i.offer.agents:
@@ -176,7 +176,7 @@ class InteractionHandlers(AgentHandlers):
 
     def _h_callback(self, ev: I.CallbackRequested, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(Trigger.CALLBACK)
+        i.check(TRIGGER.CALLBACK)
         if not ev.number:
             raise InvalidInput(f"interaction {i.id!r}: a callback needs a number")
         self._emit(E.CallbackRequested(now, i.id, ev.number))

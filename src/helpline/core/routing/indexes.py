@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import heapq
 
-from helpline.core.agent import Agent, Presence
-from helpline.core.config import Strategy
+from helpline.core.agent import Agent
 from helpline.core.interaction import WAITING, Interaction
 from helpline.core.routing import ewt
 from helpline.core.routing.matching import Bucket, Signature, WaitEntry, agent_pool, group_pool, queue_pool
-from helpline.core.routing.state import EngineState, route_channel
+from helpline.core.routing.state import PRESENCE, STRATEGY, EngineState, route_channel
 from helpline.core.routing.strategies import key_for
 
 
@@ -84,7 +83,7 @@ class Indexes(EngineState):
             seed = self.seed
             idle_entry = (a.total, a.idle_since, idx, stamp)
             for strategy, fh, rr in self._free_pools[idx]:
-                entry = idle_entry if strategy is Strategy.LONGEST_IDLE else (*key_for(strategy, a, rr, seed), stamp)
+                entry = idle_entry if strategy is STRATEGY.LONGEST_IDLE else (*key_for(strategy, a, rr, seed), stamp)
                 heap = fh.heap
                 heapq.heappush(heap, entry)
                 if len(heap) > fh.limit:
@@ -100,7 +99,7 @@ class Indexes(EngineState):
         if not memberships:
             return
         contrib = self._agg_contrib[a.index]
-        ready = a.presence is Presence.READY
+        ready = a.presence is PRESENCE.READY
         room = a.total_capacity - a.total
         load = a.load
         aht = a.aht

@@ -11,11 +11,11 @@ from typing import Any
 from helpline.core import commands as C
 from helpline.core import events as E
 from helpline.core.agent import Agent
-from helpline.core.config import Channel, Strategy
+from helpline.core.config import Channel
 from helpline.core.interaction import WAITING, Interaction
 from helpline.core.routing.appliers import FactAppliers
 from helpline.core.routing.matching import Bucket, PoolKey, group_pool, queue_pool, satisfies
-from helpline.core.routing.state import route_channel
+from helpline.core.routing.state import CHANNEL, STRATEGY, route_channel
 from helpline.core.routing.strategies import proficiency_score
 
 
@@ -89,13 +89,13 @@ class Matchmaker(FactAppliers):
                 continue
             pool = queue_pool(qid)
             strategy = qc.strategy
-            if strategy is Strategy.RING_ALL and channel is Channel.VOICE:
+            if strategy is STRATEGY.RING_ALL and channel is CHANNEL.VOICE:
                 found = self._all_free(pool, channel, requirement, avoid, i.id)
                 if found:
                     self._offer(i, found, qid, now)
                     return
                 continue
-            if strategy is Strategy.HIGHEST_PROFICIENCY:
+            if strategy is STRATEGY.HIGHEST_PROFICIENCY:
                 chosen = self._best_scored(pool, channel, i.skills, avoid, i.id)
             else:
                 chosen = self._first_free(pool, channel, requirement, avoid, i.id)

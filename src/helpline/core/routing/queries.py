@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from helpline.core.agent import Agent, AgentState, Presence, capacity_channel
+from helpline.core.agent import Agent, AgentState, capacity_channel
 from helpline.core.config import Channel, SkillRequirement
 from helpline.core.interaction import WAITING, InteractionState
 from helpline.core.routing import ewt
 from helpline.core.routing.indexes import Indexes
 from helpline.core.routing.matching import group_pool, merge_requirements, queue_pool, satisfies
-from helpline.core.routing.state import _CHANNEL_NAME, ST, route_channel
+from helpline.core.routing.state import _CHANNEL_NAME, CHANNEL, PRESENCE, ST, route_channel
 
 
 class Queries(Indexes):
@@ -43,7 +43,7 @@ class Queries(Indexes):
         now: float,
         skills: Sequence[SkillRequirement] = (),
         priority: int = 0,
-        channel: Channel = Channel.VOICE,
+        channel: Channel = CHANNEL.VOICE,
     ) -> float | None:
         """The wait a new interaction with these requirements would be told on entering the queue."""
         qc = self._get_q(queue_id)
@@ -97,7 +97,7 @@ class Queries(Indexes):
                 "waiting": len(self._queue_waiting[q]),
                 "offered": offered.get(q, 0),
                 "oldest_wait_s": self.oldest_wait(q, now),
-                "staffed": sum(1 for a in members if a.presence is not Presence.OFFLINE),
+                "staffed": sum(1 for a in members if a.presence is not PRESENCE.OFFLINE),
                 "available": sum(1 for a in members if a.has_free_capacity()),
             }
         return out
@@ -110,7 +110,7 @@ class Queries(Indexes):
 
     def _contribution(self, a: Agent, channel: Channel, prior: float) -> tuple[int, int]:
         """(free units, release rate) the agent adds to an estimate on ``channel``."""
-        if a.presence is not Presence.READY:
+        if a.presence is not PRESENCE.READY:
             return (0, 0)
         caps = a.config.capacity
         cc = capacity_channel(channel, caps)

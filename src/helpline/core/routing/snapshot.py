@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from helpline.core.agent import SlotState
 from helpline.core.interaction import WAITING, Interaction
 from helpline.core.routing.handlers_interaction import InteractionHandlers
-from helpline.core.routing.state import DAY_S, OFFER_TIMEOUT, RESUME_END, ST, WRAP_END
+from helpline.core.routing.state import DAY_S, OFFER_TIMEOUT, RESUME_END, SLOT, ST, WRAP_END
 
 SNAPSHOT_VERSION = 1
 
@@ -54,7 +53,7 @@ class Snapshots(InteractionHandlers):
         for a in self._agent_list:
             self._relist(a)
             for iid, slot in a.slots.items():
-                if slot.state is SlotState.WRAP_UP and slot.until is not None:
+                if slot.state is SLOT.WRAP_UP and slot.until is not None:
                     self._arm(slot.until, WRAP_END, iid, (a.id, iid))
         for i in self._interactions.values():
             if i.state in WAITING:

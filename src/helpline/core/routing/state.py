@@ -13,10 +13,11 @@ from typing import Any
 
 from helpline.core import commands as C
 from helpline.core import events as E
-from helpline.core.agent import Agent, capacity_channel
+from helpline.core.agent import Agent, Presence, PresenceTrigger, SlotState, SlotTrigger, capacity_channel
 from helpline.core.config import Channel, QueueConfig, Strategy, TenantConfig, WorkflowStep
 from helpline.core.errors import UnknownEntity
-from helpline.core.interaction import Interaction, InteractionState
+from helpline.core.interaction import Interaction, InteractionState, Trigger
+from helpline.core.records import plain_members
 from helpline.core.routing.matching import (
     Bucket,
     FreeHeap,
@@ -35,7 +36,19 @@ DAY_S = 86400.0
 OFFER_TIMEOUT, WRAP_END, STEP_DUE, MAX_WAIT, PREFERENCE_END, RESUME_END = range(6)
 Timer = tuple[float, int, int, str, Any]
 
-ST = InteractionState
+# enum members for hot code: plain class attributes (see records.plain_members)
+ST = plain_members(InteractionState)
+TRIGGER = plain_members(Trigger)
+SLOT = plain_members(SlotState)
+SLOT_TRIGGER = plain_members(SlotTrigger)
+PRESENCE = plain_members(Presence)
+PRESENCE_TRIGGER = plain_members(PresenceTrigger)
+STRATEGY = plain_members(Strategy)
+CHANNEL = plain_members(Channel)
+# states in which workflow steps still apply, and in which maximum wait still counts
+STEPPING = frozenset({ST.QUEUED, ST.CALLBACK_WAITING, ST.OFFERED})
+TIMING_OUT = frozenset({ST.QUEUED, ST.OFFERED})
+FORGETTABLE = frozenset({ST.ENDED, ST.OVERFLOWED})
 
 
 _CHANNEL_NAME: dict[Channel, str] = {c: c.value for c in Channel}
@@ -43,7 +56,7 @@ _CHANNEL_NAME: dict[Channel, str] = {c: c.value for c in Channel}
 
 def route_channel(i: Interaction) -> Channel:
     """A waiting callback is routed as a callback (agents' voice capacity unless they have one)."""
-    return Channel.CALLBACK if i.callback_number is not None else i.channel
+    return CHANNEL.CALLBACK if i.callback_number is not None else i.channel
 
 
 class EngineState:
@@ -79,7 +92,7 @@ class EngineState:
         self._interactions: dict[str, Interaction] = {}
         self._resume: dict[tuple[str, str], str] = {}
         self._rr: dict[str, dict[str, int]] = {
-            q.id: {} for q in config.queues if q.strategy is Strategy.ROUND_ROBIN
+            q.id: {} for q in config.queues if q.strategy is STRATEGY.ROUND_ROBIN
         }
         self._rr_counter: dict[str, int] = dict.fromkeys(self._rr, 0)
         self._queue_aht: dict[str, list[float]] = {}
@@ -97,7 +110,7 @@ class EngineState:
                 if q in self._queues:
                     pools.append((self._queues[q].strategy, self._free[queue_pool(q)], self._rr.get(q)))
             for g in a.config.groups:
-                pools.append((Strategy.LONGEST_IDLE, self._free[group_pool(g)], None))
+                pools.append((STRATEGY.LONGEST_IDLE, self._free[group_pool(g)], None))
             self._free_pools.append(pools)
         # wait-estimate aggregates per (queue, channel) over the members meeting the queue's own
         # requirement: [free units, release rate] (see routing.ewt)

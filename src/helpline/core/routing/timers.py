@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from helpline.core import commands as C
 from helpline.core import events as E
-from helpline.core.agent import Agent, Presence, SlotState
+from helpline.core.agent import Agent
 from helpline.core.routing.matchmaker import Matchmaker
 from helpline.core.routing.state import (
     MAX_WAIT,
     OFFER_TIMEOUT,
     PREFERENCE_END,
+    PRESENCE,
     RESUME_END,
+    SLOT,
     ST,
     STEP_DUE,
+    STEPPING,
+    TIMING_OUT,
     WRAP_END,
     Timer,
 )
@@ -31,7 +35,7 @@ class Timers(Matchmaker):
             agent_id, iid = token
             a = self._agents.get(agent_id)
             slot = a.slots.get(iid) if a is not None else None
-            return slot is not None and slot.state is SlotState.WRAP_UP and slot.until == due
+            return slot is not None and slot.state is SLOT.WRAP_UP and slot.until == due
         i = self._interactions.get(ident)
         if i is None:
             return False
@@ -41,10 +45,10 @@ class Timers(Matchmaker):
             return (
                 (i.entry, i.step_index) == token
                 and i.step_index < len(self._steps.get(i.queue, ()))
-                and i.state in (ST.QUEUED, ST.CALLBACK_WAITING, ST.OFFERED)
+                and i.state in STEPPING
             )
         if kind == MAX_WAIT:
-            return i.entry == token and i.callback_number is None and i.state in (ST.QUEUED, ST.OFFERED)
+            return i.entry == token and i.callback_number is None and i.state in TIMING_OUT
         if kind == PREFERENCE_END:
             return i.entry == token and i.exclusive_agent is not None and i.exclusive_until == due
         if kind == RESUME_END:
@@ -94,11 +98,11 @@ class Timers(Matchmaker):
         self._cancel_agent_offers(a, "agent-paused", now)
 
     def _cancel_agent_offers(self, a: Agent, reason: str, now: float) -> None:
-        for iid in [k for k, s in a.slots.items() if s.state is SlotState.OFFERED]:
+        for iid in [k for k, s in a.slots.items() if s.state is SLOT.OFFERED]:
             self._emit(E.OfferCancelled(now, iid, a.id, reason))
             self._commands.append(C.CancelOffer(iid, a.id, reason))
 
     def _check_misses(self, a: Agent, queue: str, now: float) -> None:
         limit = self._queues[queue].max_consecutive_misses
-        if limit > 0 and a.misses >= limit and a.presence is Presence.READY:
+        if limit > 0 and a.misses >= limit and a.presence is PRESENCE.READY:
             self._pause(a, "missed", now, notify=True)
