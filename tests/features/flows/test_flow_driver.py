@@ -15,7 +15,7 @@ from helpline.features.flows import parse_flow
 from helpline.features.flows.driver import FlowRunner, execute_http
 from helpline.runtime.clock import ManualClock
 
-SLOW = {"0000000002": {"delay_s": 0.5, "status": "late"}, "1234567890": {"status": "in_transit"}}
+SLOW: dict[str, dict[str, object]] = {"0000000002": {"delay_s": 0.5, "status": "late"}, "1234567890": {"status": "in_transit"}}
 
 
 @pytest.fixture
