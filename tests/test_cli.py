@@ -48,7 +48,10 @@ def test_config_load_stores_once_and_migrate_is_idempotent(
 
 def test_the_command_line_starts_without_the_heavy_libraries() -> None:
     # A fresh interpreter: this process has long imported everything.
-    heavy = ["pandas", "ortools", "numpy", "scipy", "statsforecast", "matplotlib", "httpx", "sqlalchemy", "fastapi"]
+    heavy = [
+        "pandas", "ortools", "numpy", "scipy", "statsforecast", "matplotlib", "httpx", "sqlalchemy", "fastapi",
+        "pydantic",
+    ]
     code = f"import sys, helpline.cli; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == "[]"

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+# Each command imports what it needs (settings, storage, the server, the numeric libraries) when
+# it runs, so `helpline --help` and a mistyped command answer at once.
 from helpline.bench.cli import build as build_bench
 from helpline.features.flows.commands import build as build_flows
-from helpline.settings import load_settings, masked
 from helpline.sim.cli import build as build_sim
 from helpline.wfm.commands import build as build_wfm
 
@@ -29,6 +30,8 @@ SettingsOption = Annotated[
 @app.command("check-config")
 def check_config(settings: SettingsOption = None, as_json: bool = typer.Option(False, "--json")) -> None:
     """Print the effective settings, secrets masked."""
+    from helpline.settings import load_settings, masked
+
     values = masked(load_settings(settings))
     if as_json:
         print(json.dumps(values, indent=2))
@@ -75,6 +78,7 @@ def config_load(file: Path, settings: SettingsOption = None) -> None:
 
     from helpline.features.config.problems import ConfigError
     from helpline.features.config.service import do_load_config_file
+    from helpline.settings import load_settings
     from helpline.storage.engine import create_engine
     from helpline.storage.migrate import upgrade
 
@@ -101,6 +105,7 @@ def migrate(settings: SettingsOption = None) -> None:
     """Bring the database schema up to date (the server also does this at start)."""
     import asyncio
 
+    from helpline.settings import load_settings
     from helpline.storage.migrate import migrate as run_migrations
 
     effective = load_settings(settings)
@@ -121,6 +126,7 @@ def serve(
 ) -> None:
     """Run the server: routing runtime, /healthz and /metrics over HTTP."""
     from helpline.serve import run
+    from helpline.settings import load_settings
 
     try:
         effective = load_settings(settings)
