@@ -205,3 +205,33 @@ def test_wallboard_read_outs() -> None:
     assert e.queue_length("q") == 2
     assert e.oldest_wait("q", 10) == 5
     assert e.queue_summary(10)["q"] == {"waiting": 2, "offered": 0, "oldest_wait_s": 5, "staffed": 2, "available": 0}
+
+
+def test_estimate_for_extra_skills_counts_only_the_agents_who_have_them() -> None:
+    sales = (SkillRequirement("sales", 1),)
+    cfg = tenant(
+        [QueueConfig("q", required_skills=sales, aht_prior_s=300)],
+        (
+            AgentConfig("a1", skills={"sales": 3, "spanish": 4}, queues=("q",)),
+            AgentConfig("a2", skills={"sales": 2, "spanish": 2}, queues=("q",)),
+            AgentConfig("a3", skills={"sales": 5}, queues=("q",)),
+            AgentConfig("a4", skills={"spanish": 5}, queues=("q",)),  # lacks the queue's skill
+            AgentConfig("a5", skills={"sales": 1, "spanish": 3}, queues=("q",)),
+        ),
+    )
+    e = RoutingEngine(cfg)
+    login_all(e, ["a1", "a2", "a3", "a4"], t=0, step=0)
+    for a in ["a1", "a2", "a3"]:
+        e.handle(call(f"busy-{a}", preferred_agent=a), 1)
+        e.handle(I.OfferAccepted(f"busy-{a}", a), 1)
+    spanish = (SkillRequirement("spanish", 3),)
+    # each busy server releases at 1/300 s: the first release among k of them comes after 300/k s
+    assert e.estimated_wait_for_newcomer("q", 2) == pytest.approx(100)  # a1, a2, a3
+    assert e.estimated_wait_for_newcomer("q", 2, skills=spanish) == pytest.approx(300)  # a1 only
+    assert e.estimated_wait_for_newcomer("q", 2, skills=(SkillRequirement("sales", 3),)) == pytest.approx(150)
+    assert e.estimated_wait_for_newcomer("q", 2, skills=(SkillRequirement("french", 1),)) is None
+    login_all(e, ["a5"], t=3, step=0)
+    assert e.estimated_wait_for_newcomer("q", 4, skills=spanish) == 0.0  # a5 is free
+    e.handle(call("s1", skills=spanish), 5)
+    assert e.agent_state("a5") is AgentState.RESERVED
+    assert e.estimated_wait_for_newcomer("q", 6, skills=spanish) == pytest.approx(150)  # a1, a5

@@ -164,12 +164,17 @@ class Queries(Indexes):
             if aggregate is not None:
                 if items == self._queue_requirement[queue_id]:
                     return ewt.expected_wait(k, aggregate[0], aggregate[1])
-                # a narrower requirement (the queue's own and more): the members who meet it
-                contrib = self._agg_contrib
+                # a narrower requirement (the queue's own and more): the members who meet it.
+                # Members meet the queue's own requirement already; check only what it adds.
+                own = dict(self._queue_requirement[queue_id])
+                extra = [(s, m) for s, m in items if own.get(s, 0) < m]
                 free = rate = 0
-                for a, n in self._agg_roster.get(id(aggregate), ()):
-                    if satisfies(a.skills, items):
-                        f, r = contrib[a.index][n]
+                for skills, contrib, n in self._agg_roster[(queue_id, channel)]:
+                    for s, m in extra:
+                        if skills.get(s, 0) < m:
+                            break
+                    else:
+                        f, r = contrib[n]
                         free += f
                         rate += r
                 return ewt.expected_wait(k, free, rate)

@@ -8,7 +8,7 @@ code that reads and changes it, and ``engine.RoutingEngine`` puts them together.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from helpline.core import commands as C
@@ -136,12 +136,14 @@ class EngineState:
         ]
         # per aggregate: its members and the index of the group that feeds it, so an estimate
         # for a narrower requirement in the same queue sums the members' cached contributions
-        self._agg_roster: dict[int, list[tuple[Agent, int]]] = {}
+        # (kept as the agent's skills, the agent's contribution list and the group's index in it)
+        self._agg_contrib: list[list[tuple[int, int]]] = [[(0, 0)] * len(m) for m in self._agg_members]
+        roster_of: dict[int, list[tuple[Mapping[str, int], list[tuple[int, int]], int]]] = {}
         for a in self._agent_list:
             for n, (*_, aggregates) in enumerate(self._agg_members[a.index]):
                 for aggregate in aggregates:
-                    self._agg_roster.setdefault(id(aggregate), []).append((a, n))
-        self._agg_contrib: list[list[tuple[int, int]]] = [[(0, 0)] * len(m) for m in self._agg_members]
+                    roster_of.setdefault(id(aggregate), []).append((a.skills, self._agg_contrib[a.index], n))
+        self._agg_roster = {key: roster_of.get(id(aggregate), []) for key, aggregate in self._agg.items()}
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
         self._regs: dict[str, tuple[list[Bucket], str, int]] = {}
