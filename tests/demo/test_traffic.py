@@ -46,3 +46,31 @@ async def test_the_tally_counts_offered_answered_and_abandoned_calls_and_their_m
     cells = [c.strip() for c in row.strip("│").split("│")]
     offered, answered, _sl, asa, abandoned = cells[4:9]
     assert (offered, answered, asa, abandoned) == ("2", "1", "30.0s", "1")
+
+
+async def test_synthetic_agents_answer_only_the_calls_the_demo_made_up() -> None:
+    config = read_tenant_configs(DEMO_CONFIG)[0]
+    queue = config.queues[0]
+    agent = next(a for a in config.agents if queue.id in a.queues)
+    clock = ManualClock(datetime(2026, 11, 24, 11, 0, tzinfo=UTC).timestamp())
+    bus = CommandBus()
+    partition = make_partition(config, log_port=MemoryEventLog(), clock=clock, commands=bus)
+    # Always answer, at once: any offer the generator takes up shows as a pending answer.
+    traffic = SyntheticTraffic(
+        partition,
+        config,
+        bus,
+        clock,
+        profile=TrafficProfile(miss_ratio=0.0, ring_s=(0.0, 0.0)),
+        console=Console(file=io.StringIO()),
+    )
+    await partition.start()
+    try:
+        await partition.submit(I.AgentLogin(agent.id))
+        # A real call from the voice edge, offered to the agent the demo also drives.
+        await partition.submit(I.InteractionArrived("sip-call-1", queue.id, channel=Channel.VOICE))
+        assert partition.core.interaction_state("sip-call-1").value == "offered"  # type: ignore[attr-defined]
+        assert not any(key[0] == "sip-call-1" for key in traffic._pending)
+    finally:
+        await traffic.stop()
+        await partition.stop()

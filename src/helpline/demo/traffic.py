@@ -74,6 +74,9 @@ class SyntheticTraffic:
         self._tasks: list[asyncio.Task[None]] = []
         self._tally: dict[str, _QueueTally] = {q.id: _QueueTally() for q in config.queues}
         self._waiting: dict[str, tuple[float, str]] = {}  # interaction -> (queued at, queue)
+        # Interactions this generator made up: real calls from the voice edge share the agents and
+        # the command bus, and a synthetic agent must never answer one of those.
+        self._mine: set[str] = set()
         self._facts: Counter[str] = Counter()
         self._unsubscribe = [
             bus.subscribe(self._on_command),
@@ -109,6 +112,7 @@ class SyntheticTraffic:
             channel = queue.channels[0] if queue.channels else Channel.VOICE
             interaction = f"c{next(self._ids)}"
             customer = f"+3460{self._rng.randrange(1000000, 9999999)}"
+            self._mine.add(interaction)
             self._partition.post(
                 I.InteractionArrived(interaction, queue.id, channel=channel, customer=customer)
             )
@@ -130,6 +134,10 @@ class SyntheticTraffic:
     def _on_command(self, tenant: str, command: Any) -> None:
         if tenant != self._config.id:
             return
+        if getattr(command, "interaction", None) not in self._mine and not isinstance(
+            command, C.NotifyAgentPaused
+        ):
+            return
         if isinstance(command, C.OfferInteraction | C.StartCallback):
             agents = command.agents if isinstance(command, C.OfferInteraction) else (command.agent,)
             agent = self._rng.choice(agents)  # ring-all: whoever picks up first
@@ -150,6 +158,7 @@ class SyntheticTraffic:
         self._later(talk, (interaction, "end"), self._hang_up, interaction, agent)
 
     def _hang_up(self, interaction: str, agent: str) -> None:
+        self._mine.discard(interaction)
         self._partition.post(I.InteractionEnded(interaction))
         if self._config.dispositions and self._rng.random() < 0.5:
             disposition = self._rng.choice(self._config.dispositions)
@@ -176,6 +185,8 @@ class SyntheticTraffic:
 
     def _on_facts(self, tenant: str, facts: Any) -> None:
         for _, fact in facts:
+            if isinstance(fact, E.InteractionAbandoned | E.InteractionOverflowed):
+                self._mine.discard(fact.interaction)
             self._facts[fact.KIND] += 1
             self._count(fact)
             line = _describe(fact)
