@@ -7,11 +7,13 @@ nothing and logs nothing. A file with any problem is refused before anything is 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path as FilePath
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from helpline.core.config import TenantConfig
+from helpline.core.config import AgentConfig, QueueConfig, TenantConfig
 from helpline.features.agents import repository as agents
 from helpline.features.agents.schemas import agent_to_doc
 from helpline.features.config.changes import Change, record_changes
@@ -26,6 +28,7 @@ from helpline.features.tenants.schemas import tenant_to_doc
 from helpline.storage.unit_of_work import UnitOfWork
 
 Database = AsyncSession | AsyncEngine | UnitOfWork
+_Entity = TypeVar("_Entity", QueueConfig, AgentConfig)
 
 
 async def do_load_config_file(engine: AsyncEngine, *, path: str | FilePath) -> ConfigDocument:
@@ -117,38 +120,17 @@ async def do_apply_tenant_config(
         await skills.save_skills(session, tenant_id, config.skills)
     changes += _list_changes("skill", old.skills, config.skills)
 
-    old_queues = {q.id: (i, q) for i, q in enumerate(old.queues)}
-    new_queue_rows = []
-    for i, queue in enumerate(config.queues):
-        before = old_queues.get(queue.id)
-        if before is None:
-            new_queue_rows.append((i, queue))
-        elif before != (i, queue):
-            await queues.update_queue(session, tenant_id, queue, i)
-        if before is None or before[1] != queue:
-            changes.append(
-                Change(
-                    "queue",
-                    queue.id,
-                    None if before is None else queue_to_doc(before[1]),
-                    queue_to_doc(queue),
-                )
-            )
-    await queues.insert_queues(session, tenant_id, new_queue_rows)
+    queues_added, queues_updated, queue_changes = _diff("queue", old.queues, config.queues, queue_to_doc)
+    for i, queue in queues_updated:
+        await queues.update_queue(session, tenant_id, queue, i)
+    await queues.insert_queues(session, tenant_id, queues_added)
+    changes += queue_changes
 
-    old_agents = {a.id: (i, a) for i, a in enumerate(old.agents)}
-    new_agent_rows = []
-    for i, agent in enumerate(config.agents):
-        was = old_agents.get(agent.id)
-        if was is None:
-            new_agent_rows.append((i, agent))
-        elif was != (i, agent):
-            await agents.update_agent(session, tenant_id, agent, i)
-        if was is None or was[1] != agent:
-            changes.append(
-                Change("agent", agent.id, None if was is None else agent_to_doc(was[1]), agent_to_doc(agent))
-            )
-    await agents.insert_agents(session, tenant_id, new_agent_rows)
+    agents_added, agents_updated, agent_changes = _diff("agent", old.agents, config.agents, agent_to_doc)
+    for i, agent in agents_updated:
+        await agents.update_agent(session, tenant_id, agent, i)
+    await agents.insert_agents(session, tenant_id, agents_added)
+    changes += agent_changes
 
     # Removals last, once nothing refers to what goes.
     new_agents = {a.id for a in config.agents}
@@ -173,6 +155,26 @@ async def do_apply_tenant_config(
     if changes:
         await record_changes(uow, tenant_id, changes, at=at)
     return changes
+
+
+def _diff(
+    entity: str, old: Sequence[_Entity], new: Sequence[_Entity], to_doc: Callable[[_Entity], dict[str, Any]]
+) -> tuple[list[tuple[int, _Entity]], list[tuple[int, _Entity]], list[Change]]:
+    """Queues or agents by id: the new ones and the changed or moved ones, each with its position
+    in ``new``, and the changes to log (a move alone logs nothing)."""
+    before = {item.id: (i, item) for i, item in enumerate(old)}
+    added: list[tuple[int, _Entity]] = []
+    updated: list[tuple[int, _Entity]] = []
+    changes: list[Change] = []
+    for i, item in enumerate(new):
+        was = before.get(item.id)
+        if was is None:
+            added.append((i, item))
+        elif was != (i, item):
+            updated.append((i, item))
+        if was is None or was[1] != item:
+            changes.append(Change(entity, item.id, None if was is None else to_doc(was[1]), to_doc(item)))
+    return added, updated, changes
 
 
 def _list_changes(entity: str, old: tuple[str, ...], new: tuple[str, ...]) -> list[Change]:
