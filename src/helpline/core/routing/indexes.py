@@ -117,10 +117,15 @@ class Indexes(EngineState):
             else:
                 free = rate = 0
             old_free, old_rate = contrib[n]
-            if free != old_free or rate != old_rate:
+            if rate != old_rate:
                 d_free = free - old_free
                 d_rate = rate - old_rate
                 for aggregate in aggregates:
                     aggregate[0] += d_free
                     aggregate[1] += d_rate
+                contrib[n] = (free, rate)
+            elif free != old_free:  # an offer or a release with no new handle time: the usual case
+                d_free = free - old_free
+                for aggregate in aggregates:
+                    aggregate[0] += d_free
                 contrib[n] = (free, rate)
