@@ -9,6 +9,7 @@ media edge uses for every packet; ``RtpPacket`` is the full model.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 RTP_VERSION = 2
@@ -156,6 +157,17 @@ def read_header(data: bytes) -> tuple[bool, int, int, int, int, int, int]:
     if start > end or (b0 & 0x20 and data[-1] == 0):
         raise RtpError("header, extension and padding do not fit the packet")
     return bool(b1 & 0x80), b1 & 0x7F, seq, ts, ssrc, start, end
+
+
+def audio_packer(payload_size: int) -> Callable[[int, int, int, int, int, bytes], bytes]:
+    """A packer for whole datagrams with a fixed-size payload: header and payload in one call.
+
+    The returned function takes ``(first_octet, second_octet, sequence, timestamp, ssrc,
+    payload)``, where the octets are as ``build_header`` makes them (0x80, then the marker bit
+    or-ed with the payload type). A shorter payload would be zero-filled: pass exactly
+    ``payload_size`` bytes.
+    """
+    return struct.Struct(f"!BBHII{payload_size}s").pack
 
 
 def build_header(marker: bool, payload_type: int, sequence: int, timestamp: int, ssrc: int) -> bytes:
