@@ -147,3 +147,68 @@ def test_a_late_anchor_is_corrected_by_the_packets_after_it(tmp_path: Path) -> N
     rec.close(now=0.5)
     right = read(tmp_path / "r.wav")[:, 1]
     assert (right[160:800] == 1).all()  # the later packets sit where they were sent
+
+
+class Remover:
+    """Removes another subscriber (or adds one) from inside its own tick."""
+
+    def __init__(self, ticker: MediaTicker, other: Recorder, *, add: bool = False) -> None:
+        self.ticker, self.other, self.add = ticker, other, add
+        self.calls = 0
+
+    def on_tick(self, now: float) -> None:
+        self.calls += 1
+        if self.add:
+            self.ticker.add(self.other)
+        else:
+            self.ticker.discard(self.other)
+
+
+class Failing:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def on_tick(self, now: float) -> None:
+        self.calls += 1
+        raise RuntimeError("broken subscriber")
+
+
+def test_a_subscriber_removed_during_a_tick_is_not_ticked_after_its_removal() -> None:
+    loop = ManualLoop()
+    ticker = MediaTicker(loop, period=0.02)  # type: ignore[arg-type]
+    later = Recorder()
+    remover = Remover(ticker, later)
+    ticker.add(remover)
+    ticker.add(later)
+    loop.run_until(100.02)
+    loop.run_until(100.04)
+    assert remover.calls == 2 and later.calls == []
+    assert len(ticker) == 1
+
+
+def test_a_subscriber_added_during_a_tick_starts_on_the_next_one() -> None:
+    loop = ManualLoop()
+    ticker = MediaTicker(loop, period=0.02)  # type: ignore[arg-type]
+    newcomer = Recorder()
+    adder = Remover(ticker, newcomer, add=True)
+    ticker.add(adder)
+    loop.run_until(100.02)
+    assert newcomer.calls == []
+    loop.run_until(100.04)
+    loop.run_until(100.06)
+    assert newcomer.calls == [100.04, 100.06] and adder.calls == 3
+
+
+def test_a_failing_subscriber_is_removed_and_the_others_keep_their_ticks() -> None:
+    loop = ManualLoop()
+    ticker = MediaTicker(loop, period=0.02)  # type: ignore[arg-type]
+    before, failing, after = Recorder(), Failing(), Recorder()
+    for sub in (before, failing, after):
+        ticker.add(sub)
+    for k in range(1, 4):
+        loop.run_until(100.0 + 0.02 * k)
+    assert failing.calls == 1 and failing not in ticker
+    assert before.calls == after.calls == [100.02, 100.04, 100.06]
+    ticker.discard(before)
+    ticker.discard(after)
+    assert not ticker.running

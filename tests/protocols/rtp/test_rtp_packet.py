@@ -13,7 +13,14 @@ from helpline.protocols.rtp.arith import (
     ts_diff,
     ts_newer,
 )
-from helpline.protocols.rtp.packet import RtpError, RtpExtension, RtpPacket, build_header, read_header
+from helpline.protocols.rtp.packet import (
+    RtpError,
+    RtpExtension,
+    RtpPacket,
+    audio_packer,
+    build_header,
+    read_header,
+)
 
 u16 = st.integers(0, 0xFFFF)
 u32 = st.integers(0, 0xFFFFFFFF)
@@ -158,3 +165,12 @@ def test_unwrapper_counts_cycles_through_reordering(start: int, steps: list[int]
         assert unwrapper.unwrap(true_value % 65536) == true_value
         highest = max(highest, true_value)
     assert unwrapper.highest == highest
+
+
+def test_the_audio_packer_makes_the_same_bytes_as_header_and_payload() -> None:
+    pack = audio_packer(160)
+    payload = bytes(range(160))
+    for marker in (False, True):
+        datagram = pack(0x80, (0x80 if marker else 0) | 8, 65535, 0xFFFFFFFF, 0x12345678, payload)
+        assert datagram == build_header(marker, 8, 65535, 0xFFFFFFFF, 0x12345678) + payload
+        assert RtpPacket.parse(datagram) == RtpPacket(8, 65535, 0xFFFFFFFF, 0x12345678, payload, marker)

@@ -64,7 +64,7 @@ class MediaTicker:
         self._walk = None
         if self._removed is not None:
             self._removed.discard(subscriber)
-        if self._handle is None:
+        if self._handle is None and self._removed is None:  # (during a tick, _fire re-arms)
             self._start = self._loop.time() + self.period
             self._n = 0
             self._handle = self._loop.call_at(self._start, self._fire)
