@@ -215,6 +215,26 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
     }
 
 
+def profiled(top: int, *args: Any) -> dict[str, Any]:
+    """``run`` under cProfile, with the ``top`` functions by own time printed to stderr.
+
+    The profiler slows every Python call down, so the run's figures are marked as profiled and
+    are not comparable with an unprofiled run; the table shows where the time goes.
+    """
+    import cProfile
+    import io
+    import pstats
+    import sys
+
+    profiler = cProfile.Profile()
+    result = profiler.runcall(run, *args)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    sys.stderr.write(out.getvalue())
+    result["profiled"] = True
+    return result
+
+
 def register(app: typer.Typer) -> None:
     """Add this benchmark's command to ``helpline bench``."""
 
@@ -227,9 +247,15 @@ def register(app: typer.Typer) -> None:
         load: float = typer.Option(0.95, help="Target agent occupancy."),
         seed: int = typer.Option(1),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+        profile: int = typer.Option(
+            0, help="Also profile the run (cProfile) and print this many functions, by own time, to stderr."
+        ),
     ) -> None:
         """Routing decisions per second and per-decision latency (arrivals and ends of work)."""
-        result = run(agents, queues, skills, decisions, seed, load)
+        if profile > 0:
+            result = profiled(profile, agents, queues, skills, decisions, seed, load)
+        else:
+            result = run(agents, queues, skills, decisions, seed, load)
         if as_json:
             print(json.dumps(result))
             return
