@@ -11,7 +11,6 @@ one silently winning.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from helpline.features.config.problems import Path
+from helpline.yaml_rules import use_plain_scalars
 
 # libyaml's parser when PyYAML was built with it (about ten times faster on large files).
 _Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -28,38 +28,8 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
     pass
 
 
-# Rebuild the implicit resolvers without YAML 1.1's sexagesimal numbers and yes/no/on/off.
-_Loader.yaml_implicit_resolvers = {
-    first: [
-        (tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")
-    ]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
-# The float resolver also accepts sexagesimal; keep only the decimal forms.
-for _first in list(_Loader.yaml_implicit_resolvers):
-    _Loader.yaml_implicit_resolvers[_first] = [
-        (tag, rx) for tag, rx in _Loader.yaml_implicit_resolvers[_first] if tag != "tag:yaml.org,2002:float"
-    ]
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-        |\.[0-9_]+(?:[eE][-+][0-9]+)?
-        |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
-        |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
-)
+# YAML 1.2 scalars: no sexagesimal numbers, no yes/no/on/off booleans.
+use_plain_scalars(_Loader)
 
 
 @dataclass

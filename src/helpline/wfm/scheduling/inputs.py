@@ -56,6 +56,7 @@ from helpline.wfm.scheduling.model import (
     ShiftRules,
     Unavailability,
 )
+from helpline.yaml_rules import use_plain_scalars
 
 WEEKDAYS = {
     name: i + 1
@@ -108,11 +109,9 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-# Dates and times stay strings: the parsers below give better messages than YAML's implicit types.
-_LineLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+# Dates and times stay strings (the parsers below give better messages than YAML's implicit
+# types), and 9:30 is a time, not YAML 1.1's sexagesimal 570.
+use_plain_scalars(_LineLoader, timestamps=False)
 
 
 def _load_yaml(path: Path) -> Any:
