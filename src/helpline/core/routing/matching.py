@@ -101,7 +101,10 @@ class FreeHeap:
 
     def __init__(self, members: int) -> None:
         self.heap: list[FreeEntry] = []
-        self.limit = 3 * members + 32
+        # Rebuilding (a filter and a heapify) removes a stale entry for a fraction of what popping
+        # it off the top costs, so rebuild early; the slack grows with the pool so that a pool
+        # full of free agents still rebuilds only once per members/2 new entries.
+        self.limit = members + members // 2 + 16
 
     def push(self, entry: FreeEntry, stamps: list[int]) -> None:
         heapq.heappush(self.heap, entry)
