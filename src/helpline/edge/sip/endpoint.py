@@ -239,7 +239,9 @@ class SipEndpoint:
         return False
 
     def _receive(self, message: Request | Response, source: Peer, *, reliable: bool) -> None:
-        now = time.time()
+        # Transaction timers run on the monotonic clock: a wall-clock step must not fire or
+        # starve retransmissions. Registrations and nonces keep wall time (they outlive a run).
+        now = time.monotonic()
         if isinstance(message, Request):
             self.stats["requests"] += 1
             try:
@@ -293,12 +295,12 @@ class SipEndpoint:
         self._timer_at = deadline
         if deadline is not None:
             loop = asyncio.get_running_loop()
-            self._timer = loop.call_at(loop.time() + max(0.0, deadline - time.time()), self._on_timer)
+            self._timer = loop.call_at(loop.time() + max(0.0, deadline - time.monotonic()), self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
         self._timer_at = None
-        self.layer.handle_timer(time.time())
+        self.layer.handle_timer(time.monotonic())
         self._kick()
 
     def _dispatch(self, event: object) -> None:
@@ -347,13 +349,13 @@ class SipEndpoint:
 
     def send_response(self, key: TransactionKey, response: Response) -> None:
         self.stats[f"sent_{response.status}"] += 1
-        self.layer.send_response(key, response, time.time())
+        self.layer.send_response(key, response, time.monotonic())
         self._kick()
 
     def send_request(
         self, request: Request, peer: Peer, reliable: bool, on_response: Callable[[Response | None], None] | None
     ) -> TransactionKey:
-        key = self.layer.send_request(request, peer, time.time(), reliable=reliable)
+        key = self.layer.send_request(request, peer, time.monotonic(), reliable=reliable)
         if on_response is not None:
             self._clients[key] = on_response
         self._kick()
