@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpline.edge.media import MediaEngine, PlayItem
-from helpline.edge.media.player import Player
+from helpline.edge.media.player import Playback, Player
 from helpline.protocols.rtp.g711 import G711, ulaw_encode
 from helpline.protocols.rtp.rfc4733 import DtmfDetector
 
@@ -113,3 +115,36 @@ async def test_dtmf_is_sent_as_rfc4733_events_between_audio(engine: MediaEngine,
     assert all((b - a) % 65536 == 1 for a, b in zip(seqs, seqs[1:], strict=False))
     starts = sorted({r.packet.timestamp for r in peer.received})
     assert len(starts) == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 700), max_size=4),
+    st.one_of(st.none(), st.integers(1, 700)),
+)
+def test_playback_frames_are_the_items_in_order_padded_and_looped(lengths: list[int], music: int | None) -> None:
+    items = [PlayItem(bytes([1 + i % 200]) * n, name=f"p{i}") for i, n in enumerate(lengths)]
+    if music is not None:
+        items.append(PlayItem(bytes(range(256)) * 3 * (music // 768 + 1), loop=True, name="moh"))
+        items[-1] = PlayItem(items[-1].audio[:music], loop=True, name="moh")
+    loop = asyncio.new_event_loop()
+    try:
+        playback = Playback(items, loop.create_future())
+        expected = b"".join(i.audio + b"\xff" * (-len(i.audio) % 160) for i in items if not i.loop)
+        frames: list[bytes] = []
+        while len(frames) * 160 < len(expected) + 3000:
+            frame = playback.next_frame()
+            if frame is None:
+                break
+            assert len(frame) == 160
+            frames.append(frame)
+        sent = b"".join(frames)
+        if music is None:
+            assert sent == expected and playback.next_frame() is None
+        else:
+            moh = items[-1].audio
+            looped = sent[len(expected) :]
+            assert sent[: len(expected)] == expected
+            assert looped == (moh * (len(looped) // len(moh) + 1))[: len(looped)]
+    finally:
+        loop.close()

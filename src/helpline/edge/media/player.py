@@ -6,6 +6,10 @@ everything; ``announce`` interrupts what is playing and, when the announcement e
 interrupted playback carries on from where it stopped (music resumes, the prompt before it does
 not start again). Each playback's ``done`` future says whether it ran to its end (True) or was
 replaced or stopped (False).
+
+Every streaming leg asks for a frame fifty times a second, so the common case (the next 160
+bytes lie inside the current item) is a bounds check and one slice; item boundaries, loops and
+padding take the longer way.
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ class PlayItem:
 
 
 class Playback:
-    __slots__ = ("_index", "_offset", "done", "items")
+    __slots__ = ("_audio", "_index", "_offset", "done", "items")
 
     def __init__(self, items: Sequence[PlayItem], done: asyncio.Future[bool]) -> None:
         self.items = tuple(items)
         self.done = done
         self._index = 0
         self._offset = 0
+        self._audio = self.items[0].audio if self.items else b""  # the current item's
 
     @property
     def current(self) -> PlayItem | None:
@@ -46,6 +51,15 @@ class Playback:
 
     def next_frame(self) -> bytes | None:
         """The next 160 bytes, or None when every item has been played."""
+        start = self._offset
+        end = start + FRAME_BYTES
+        audio = self._audio
+        if end < len(audio):
+            self._offset = end
+            return audio[start:end]
+        return self._next_frame_at_boundary()
+
+    def _next_frame_at_boundary(self) -> bytes | None:
         while self._index < len(self.items):
             item = self.items[self._index]
             audio, start = item.audio, self._offset
@@ -69,11 +83,10 @@ class Playback:
         return None
 
     def _advance(self, item: PlayItem) -> None:
-        if item.loop:
-            self._offset = 0
-        else:
+        self._offset = 0
+        if not item.loop:
             self._index += 1
-            self._offset = 0
+            self._audio = self.items[self._index].audio if self._index < len(self.items) else b""
 
     def finish(self, completed: bool) -> None:
         if not self.done.done():
@@ -105,11 +118,12 @@ class Player:
             self._stack.pop().finish(False)
 
     def next_frame(self) -> bytes | None:
-        while self._stack:
-            frame = self._stack[-1].next_frame()
+        stack = self._stack
+        while stack:
+            frame = stack[-1].next_frame()
             if frame is not None:
                 return frame
-            self._stack.pop().finish(True)
+            stack.pop().finish(True)
         return None
 
     def _push(self, items: Sequence[PlayItem]) -> Playback:
