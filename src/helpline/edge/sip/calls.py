@@ -54,10 +54,21 @@ DTMF_KEYS = frozenset("0123456789*#ABCD")
 
 
 class LegState(Enum):
+    """new → early (1xx) → answered (2xx) → ended; any state but ended may end at once."""
+
     NEW = "new"
     EARLY = "early"
     ANSWERED = "answered"
     ENDED = "ended"
+
+
+# The legal moves of a leg. A repeated 1xx or 2xx keeps its state; nothing leaves "ended".
+LEG_MOVES: dict[LegState, frozenset[LegState]] = {
+    LegState.NEW: frozenset({LegState.EARLY, LegState.ANSWERED, LegState.ENDED}),
+    LegState.EARLY: frozenset({LegState.EARLY, LegState.ANSWERED, LegState.ENDED}),
+    LegState.ANSWERED: frozenset({LegState.ANSWERED, LegState.ENDED}),
+    LegState.ENDED: frozenset(),
+}
 
 
 class SipCall:
@@ -80,10 +91,16 @@ class SipCall:
     def active(self) -> bool:
         return self.state is not LegState.ENDED
 
+    def _move(self, to: LegState) -> None:
+        """Change state through the table; an illegal move raises and changes nothing."""
+        if to not in LEG_MOVES[self.state]:
+            raise SipStateError(f"call {self.call_id}: {self.state.value} cannot become {to.value}")
+        self.state = to
+
     def _finish(self, reason: str) -> None:
         if self.state is LegState.ENDED:
             return
-        self.state = LegState.ENDED
+        self._move(LegState.ENDED)
         self.endpoint._forget(self)
         if not self.ended.done():
             self.ended.set_result(reason)
@@ -243,13 +260,13 @@ class InboundCall(SipCall):
         """180 Ringing, or 183 Session Progress with ``sdp`` for early media."""
         if self.state not in (LegState.NEW, LegState.EARLY):
             return
-        self.state = LegState.EARLY
+        self._move(LegState.EARLY)
         self._send(183 if sdp else 180, body=sdp or b"")
 
     def answer(self, sdp: bytes) -> None:
         if self.state not in (LegState.NEW, LegState.EARLY):
             raise SipStateError(f"call {self.call_id} cannot be answered when {self.state.value}")
-        self.state = LegState.ANSWERED
+        self._move(LegState.ANSWERED)
         self._final = self._send(200, body=sdp)
         if not self.reliable:
             self._schedule_retransmit(self.endpoint.timers.t1)
@@ -386,7 +403,7 @@ class OutboundCall(SipCall):
                 log.info("call %s: the answer's SDP does not parse", self.call_id)
         if self.state is LegState.ENDED:
             return
-        self.state = LegState.ANSWERED
+        self._move(LegState.ANSWERED)
         self._settle(response)
         if self._cancel_requested:
             self.hangup()
