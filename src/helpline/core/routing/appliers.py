@@ -166,7 +166,7 @@ class FactAppliers(Queries):
                 counter = self._rr_counter[f.queue]
                 rr[x] = counter
                 self._rr_counter[f.queue] = counter + 1
-            self._relist(a)
+            self._relist(a, rates=False)  # an offer changes neither presence nor handle times
             self._touched.append(a)
         self._arm(f.timeout_at, OFFER_TIMEOUT, i.id, f.offer)
 
@@ -186,7 +186,7 @@ class FactAppliers(Queries):
     def _release_offer(self, i: Interaction, a: Agent, at: float) -> bool:
         """Free the agent's reserved slot; True if that was the last phone the offer was ringing."""
         a.fire_slot(i.id, SLOT_TRIGGER.RELEASE, at)
-        self._freed(a)
+        self._freed(a, rates=False)  # no work done: handle times are unchanged
         self._touched.append(a)
         offer = i.offer
         if i.state is not ST.OFFERED or offer is None or a.id not in offer.agents:

@@ -73,8 +73,12 @@ class Indexes(EngineState):
         if not counts[priority]:
             del counts[priority]
 
-    def _relist(self, a: Agent) -> None:
-        """Refresh the agent's entries in their pools' free heaps (after any change to capacity or key)."""
+    def _relist(self, a: Agent, *, rates: bool = True) -> None:
+        """Refresh the agent's entries in their pools' free heaps (after any change to capacity or key).
+
+        ``rates=False``: the agent's presence and handle times did not change, so neither did the
+        release rates it adds to wait estimates (only its free units are recomputed).
+        """
         idx = a.index
         stamp = self._stamp[idx] + 1
         self._stamp[idx] = stamp
@@ -88,13 +92,13 @@ class Indexes(EngineState):
                 heapq.heappush(heap, entry)
                 if len(heap) > fh.limit:
                     fh.compact(stamps)
-        self._update_aggregates(a)
+        self._update_aggregates(a, rates)
 
-    def _freed(self, a: Agent) -> None:
-        self._relist(a)
+    def _freed(self, a: Agent, *, rates: bool = True) -> None:
+        self._relist(a, rates=rates)
         self._dirty_a[a.id] = a
 
-    def _update_aggregates(self, a: Agent) -> None:
+    def _update_aggregates(self, a: Agent, rates: bool = True) -> None:
         memberships = self._agg_members[a.index]
         if not memberships:
             return
@@ -111,9 +115,12 @@ class Indexes(EngineState):
                     free = room
                 if free < 0:
                     free = 0
-                mine = aht.get(name)
-                held = mine[0] if mine is not None else prior
-                rate = int(units * scale / (held if held > 1e-3 else 1e-3))
+                if rates:
+                    mine = aht.get(name)
+                    held = mine[0] if mine is not None else prior
+                    rate = int(units * scale / (held if held > 1e-3 else 1e-3))
+                else:
+                    rate = contrib[n][1]
             else:
                 free = rate = 0
             old_free, old_rate = contrib[n]

@@ -1,0 +1,40 @@
+"""The wait-estimate aggregates the engine keeps up to date agree with ones built from scratch.
+
+The engine updates each queue's free units and release rate incrementally as agents change;
+an engine restored from a snapshot builds them anew from the agents' state. After any sequence
+of inputs both must give every newcomer the same estimate, whatever extra skill it asks for.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpline.core import inputs as I
+from helpline.core.config import Channel, SkillRequirement
+from helpline.core.routing.engine import RoutingEngine
+
+from .test_routing_properties import Run, actions, configs, step
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_incremental_estimates_equal_estimates_rebuilt_from_a_snapshot(data: st.DataObject) -> None:
+    cfg = data.draw(configs())
+    run = Run(cfg, seed=data.draw(st.integers(0, 3)))
+    counter = [0]
+    for a in cfg.agents:
+        if data.draw(st.integers(0, 4)):
+            run.do(I.AgentLogin(a.id))
+    for action in data.draw(actions(len(cfg.agents))):
+        step(run, action, counter)
+    restored = RoutingEngine.from_snapshot(cfg, json.loads(json.dumps(run.engine.snapshot())), seed=run.seed)
+    variants = [(), (SkillRequirement("en", 2),), (SkillRequirement("en", 5),), (SkillRequirement("fr", 1),)]
+    for q in cfg.queues:
+        for skills in variants:
+            for channel in (Channel.VOICE, Channel.CHAT):
+                live = run.engine.estimated_wait_for_newcomer(q.id, run.now, skills, channel=channel)
+                rebuilt = restored.estimated_wait_for_newcomer(q.id, run.now, skills, channel=channel)
+                assert live == rebuilt, (q.id, skills, channel)
