@@ -27,11 +27,9 @@ class InteractionHandlers(AgentHandlers):
             self._get_a(ev.preferred_agent)
         channel = ev.channel if type(ev.channel) is Channel else Channel(ev.channel)
         if ev.skills:
-            requirement = merge_requirements(qc.required_skills, ev.skills)
-            skills = tuple(sorted(requirement.items()))
+            skills = tuple(sorted(merge_requirements(qc.required_skills, ev.skills).items()))
         else:
             skills = self._queue_requirement[qc.id]
-            requirement = dict(skills)
         self._emit(
             E.InteractionCreated(
                 now,
@@ -65,7 +63,7 @@ class InteractionHandlers(AgentHandlers):
             key = (-priority, order_at, order_seq)
             interactions = self._interactions
             position = 1 + sum(1 for x in self._queue_waiting[ev.queue] if interactions[x].order_key() < key)
-        estimate = self._estimate(ev.queue, (ev.queue,), (), exclusive, channel, requirement, position, now)
+        estimate = self._estimate(ev.queue, (ev.queue,), (), exclusive, channel, skills, position, now)
         self._emit(
             E.InteractionQueued(
                 now, ev.interaction, ev.queue, priority, skills, order_at, order_seq, position, estimate,

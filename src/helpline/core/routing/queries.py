@@ -154,11 +154,14 @@ class Queries(Indexes):
         groups: Sequence[str],
         exclusive: str | None,
         channel: Channel,
-        requirement: Mapping[str, int],
+        requirement: Mapping[str, int] | tuple[tuple[str, int], ...],  # a tuple: sorted already
         k: int,
         now: float,
     ) -> float | None:
-        items = tuple(sorted(requirement.items())) if len(requirement) > 1 else tuple(requirement.items())
+        if isinstance(requirement, tuple):
+            items = requirement
+        else:
+            items = tuple(sorted(requirement.items())) if len(requirement) > 1 else tuple(requirement.items())
         if exclusive is None and not groups and len(queues) == 1 and queues[0] == queue_id:
             aggregate = self._agg.get((queue_id, channel))
             if aggregate is not None:
