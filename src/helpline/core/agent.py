@@ -273,7 +273,7 @@ class Agent:
         return _AgentState.AVAILABLE
 
     def note_handle_time(self, channel: Channel, seconds: float, alpha: float) -> None:
-        entry = self.aht.get(channel.value)
+        entry = self.aht.get(channel)  # a StrEnum member finds its value's key (and skips ``.value``: slow)
         if entry is None:
             self.aht[channel.value] = [seconds, 1.0]
         else:
