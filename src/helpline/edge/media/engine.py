@@ -3,6 +3,8 @@
 One object per process, made by the composition root (``MediaEngine.from_settings``); tests
 make their own. It binds each leg's UDP socket on a port from the allocator, trying the next
 port when another program holds one, and raises ``MediaPortsExhausted`` when none is left.
+The engine makes the socket itself and hands it to the loop, so that the leg can also send on
+it directly (see ``RtpLeg.use_socket``).
 It also runs the no-media watchdog over the legs that asked for it, on the same ticker.
 """
 
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import logging
+import socket
 from collections.abc import Callable
 
 from helpline.edge.media.bridge import Bridge
@@ -34,6 +38,10 @@ class MediaEngine:
         period: float = 0.020,
     ) -> None:
         self.host = host
+        try:
+            self._family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+        except ValueError:
+            self._family = socket.AF_INET  # a host name: bound as IPv4
         self.ports = RtpPortAllocator(port_min, port_max)
         self._loop = loop or asyncio.get_running_loop()
         self.ticker = MediaTicker(self._loop, period=period)
@@ -70,14 +78,24 @@ class MediaEngine:
                 on_dtmf=on_dtmf,
                 name=name,
             )
+            sock = socket.socket(self._family, socket.SOCK_DGRAM)
             try:
-                await self._loop.create_datagram_endpoint(lambda leg=leg: leg, local_addr=(self.host, port))  # type: ignore[misc]
+                sock.setblocking(False)
+                sock.bind((self.host, port))
             except OSError as exc:
+                sock.close()
                 self.ports.release(port)
                 if exc.errno != errno.EADDRINUSE:
                     raise
                 log.debug("RTP port %d is held by another program; trying the next", port)
                 continue
+            try:
+                await self._loop.create_datagram_endpoint(lambda leg=leg: leg, sock=sock)  # type: ignore[misc]
+            except BaseException:
+                sock.close()
+                self.ports.release(port)
+                raise
+            leg.use_socket(sock)
             self.legs.add(leg)
             return leg
         raise MediaPortsExhausted(

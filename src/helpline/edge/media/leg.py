@@ -16,8 +16,11 @@ time and the first packet carries the marker bit, as RFC 3551 asks for a new tal
 A thousand legs make fifty thousand packets a second, so a leg that is already streaming
 (no digits queued, no recording) sends its next frame on a short path: header and payload
 packed into the datagram in one call, the payload type and A-law table looked up when the
-codec is set rather than per packet. The general path handles every (re)start, digits and
-recording.
+codec is set rather than per packet, and the datagram handed to the socket itself (the
+transport's ``sendto`` adds a layer that costs as much again as the rest of the short path).
+The transport still sends whenever the socket would block or its own queue is not empty, so
+packets neither get lost to a full buffer nor overtake queued ones. The general path handles
+every (re)start, digits and recording.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import asyncio
 import ipaddress
 import logging
 import random
+import socket
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -125,6 +129,8 @@ class RtpLeg(asyncio.DatagramProtocol):
         self.on_dtmf = on_dtmf
         self.stats = LegStats()
         self.transport: asyncio.DatagramTransport | None = None
+        self._sock_sendto: Callable[[bytes, Address], int] | None = None
+        self._queued: Callable[[], int] = lambda: 0  # bytes the transport holds back
         self._closed = False
         self._port_released = False
         # Addresses: what the SDP said, what we latched, and where we send.
@@ -197,9 +203,15 @@ class RtpLeg(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # The selector loop's datagram transport does not subclass DatagramTransport.
         self.transport = cast(asyncio.DatagramTransport, transport)
+        self._queued = getattr(transport, "get_write_buffer_size", self._queued)
+
+    def use_socket(self, sock: socket.socket) -> None:
+        """Send on ``sock`` directly: the transport's own socket, which the engine made."""
+        self._sock_sendto = sock.sendto
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self._sock_sendto = None
         if not self._port_released:
             self._port_released = True
             self._engine._port_freed(self.local_port)
@@ -333,7 +345,15 @@ class RtpLeg(asyncio.DatagramProtocol):
                 frame = frame.translate(table)
             marker = 0x80 if self._marker_next else 0
             self._marker_next = False
-            transport.sendto(_PACK_FRAME(0x80, marker | self._pt, seq, ts, self.ssrc, frame), dest)
+            datagram = _PACK_FRAME(0x80, marker | self._pt, seq, ts, self.ssrc, frame)
+            sendto = self._sock_sendto
+            if sendto is None or self._queued():
+                transport.sendto(datagram, dest)
+            else:
+                try:
+                    sendto(datagram, dest)
+                except OSError:  # would block (the transport queues it) or an error it reports
+                    transport.sendto(datagram, dest)
             self.stats.tx_packets += 1
         self._seq = (seq + 1) & 0xFFFF
         self._ts = (ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF
@@ -406,7 +426,17 @@ class RtpLeg(asyncio.DatagramProtocol):
         transport, dest = self.transport, self._send_to
         if transport is None or dest is None:
             return
-        transport.sendto(build_header(marker, pt, seq, ts, self.ssrc) + payload, dest)
+        self._send(transport, build_header(marker, pt, seq, ts, self.ssrc) + payload, dest)
+
+    def _send(self, transport: asyncio.DatagramTransport, datagram: bytes, dest: Address) -> None:
+        sendto = self._sock_sendto
+        if sendto is None or self._queued():
+            transport.sendto(datagram, dest)
+        else:
+            try:
+                sendto(datagram, dest)
+            except OSError:  # would block (the transport queues it) or an error it reports
+                transport.sendto(datagram, dest)
         self.stats.tx_packets += 1
 
     # -- relaying from the bridged leg ----------------------------------------------------------
