@@ -119,6 +119,14 @@ class Player:
 
     def next_frame(self) -> bytes | None:
         stack = self._stack
+        if stack:  # Playback.next_frame's common case, without the call
+            top = stack[-1]
+            start = top._offset
+            end = start + FRAME_BYTES
+            audio = top._audio
+            if end < len(audio):
+                top._offset = end
+                return audio[start:end]
         while stack:
             frame = stack[-1].next_frame()
             if frame is not None:
