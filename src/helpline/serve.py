@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from rich.logging import RichHandler
 
 from helpline.app import DEMO_CONFIG, DEMO_FLOWS, EXAMPLES, build, load_flow_folder, start_voice
 from helpline.features.config.problems import ConfigError
+from helpline.runtime.gc_tuning import settle_after_start
 from helpline.settings import Settings, load_settings
 
 DEMO_SIP = EXAMPLES / "sip.yaml"
@@ -80,8 +80,7 @@ async def _serve(
             return 2
         numbers = ", ".join(f"{n} ({d.flow})" for n, d in sorted(settings.sip.dids.items())) or "no numbers"
         console.print(f"SIP on {settings.sip.host}:{settings.sip.port} (UDP and TCP): {numbers}")
-    gc.collect()
-    gc.freeze()  # start-up's objects live for good: the collector's full passes stay short for media
+    settle_after_start()  # start-up's objects live for good; keep the collector's passes rare and short
     server = uvicorn.Server(
         uvicorn.Config(
             helpline.http,

@@ -92,10 +92,12 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
         heapq.heappush(events, (t, seq, kind, iid, agent))
 
     push(rng.expovariate(rate), ARRIVE, "i0")
-    # the tenant's configuration and agents live for the whole run: keep them out of the
-    # collector's way, as a long-running partition would after start-up
-    gc.collect()
-    gc.freeze()
+    # the tenant's configuration and agents live for the whole run: the same collector settings
+    # as a server after start-up (runtime.gc_tuning)
+    from helpline.runtime.gc_tuning import settle_after_start
+
+    threshold = gc.get_threshold()
+    settle_after_start()
     warmup = max(1000, decisions // 10)
     decision_times: list[float] = []
     decision_cpu: list[float] = []
@@ -176,6 +178,7 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
             max_waiting = max(max_waiting, sum(engine.queue_length(f"q{q}") for q in range(min(queues, 50))))
     wall = perf() - started
     gc.unfreeze()
+    gc.set_threshold(*threshold)
     decision_times.sort()
     decision_cpu.sort()
     arrival_times.sort()

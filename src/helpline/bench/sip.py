@@ -205,10 +205,9 @@ async def _serve(cfg: dict[str, Any]) -> None:
         await prompts.number(n)
     await prompts.queue_announcement(2, None)
     await prompts.queue_announcement(1, None)
-    import gc
+    from helpline.runtime.gc_tuning import settle_after_start
 
-    gc.collect()
-    gc.freeze()  # what start-up built is never garbage: keep the collector's passes short
+    settle_after_start()  # what start-up built is never garbage: keep the collector's passes rare and short
     print(json.dumps({"sip_port": voice.endpoint.port}), flush=True)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
