@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import numpy as np
 from hypothesis import given, settings
@@ -148,3 +149,16 @@ def test_playback_frames_are_the_items_in_order_padded_and_looped(lengths: list[
             assert looped == (moh * (len(looped) // len(moh) + 1))[: len(looped)]
     finally:
         loop.close()
+
+
+async def test_a_datagram_the_socket_refuses_goes_out_through_the_transport(engine: MediaEngine, make_peer) -> None:  # type: ignore[no-untyped-def]
+    peer = await make_peer()
+    leg = await engine.open_leg()
+    leg.set_remote(*peer.address)
+    broken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    broken.close()  # every direct send now fails with EBADF
+    leg.use_socket(broken)
+    prompt = tone_ulaw(440, 0.2)
+    assert await asyncio.wait_for(leg.play([PlayItem(prompt)]).done, 10) is True
+    got = await peer.wait_for_packets(10)
+    assert b"".join(r.packet.payload for r in got) == prompt and leg.stats.tx_packets == 10
