@@ -73,6 +73,17 @@ async def test_caller_hanging_up_in_the_queue_abandons(tmp_path: Path, shared_da
     assert "interaction.abandoned" in center.kinds()
 
 
+
+async def test_a_trunk_call_with_a_late_offer_is_queued_with_media_both_ways(tmp_path: Path, shared_data: Path) -> None:
+    sip = {"queue_experience": {"announce_every_s": 20, "leave_when_empty": False}}
+    async with contact_center(tmp_path, shared_data, sip=sip) as center:
+        code, errors = await run_sipp("caller_late_offer.xml", center.sip, tmp_path, service="200")
+        assert code == 0, errors
+        record = await center.voice.wait_for_record(lambda r: r.direction == "inbound")
+        await center.helpline.partitions["acme"].settle()
+    assert record.outcome == "abandoned" and record.end_reason == "remote-bye" and record.queue_id == "sales"
+    assert record.legs[0].rx_packets > 25 and record.legs[0].tx_packets > 25
+
 @needs_baresip
 async def test_callback_keeps_the_place_then_rings_the_agent_and_dials_the_customer(
     tmp_path: Path, shared_data: Path

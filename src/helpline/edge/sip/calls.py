@@ -7,7 +7,9 @@ the reason the leg ended ("remote-bye", "local-bye", "cancelled", "rejected 486"
 
 Inbound: ``ring`` sends 180 (or 183 with SDP for early media), ``answer`` the 200 (retransmitted
 on UDP until the ACK comes, RFC 3261 §13.3.1.4), ``reject`` a final failure, ``hangup`` a BYE or,
-before the answer, a 480. A CANCEL from the caller ends the leg with 487.
+before the answer, a 480. A CANCEL from the caller ends the leg with 487. An INVITE without a
+body is a late offer (RFC 3261 §13.2.1): ``offer`` is None, the 200 carries our offer, and the
+caller's answer arrives in the ACK (``ack_sdp``, None when the ACK had none or it did not parse).
 
 Outbound: ``start`` sends the INVITE; ``outcome`` resolves with the first final response (None
 when no answer came within Timer B). A 2xx is acknowledged here; a 401/407 is answered once
@@ -235,6 +237,7 @@ class InboundCall(SipCall):
         if invite.body:
             self.offer = SessionDescription.parse(invite.body)
         self.confirmed: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.ack_sdp: SessionDescription | None = None
         self._final: Response | None = None
         self._retransmit: asyncio.TimerHandle | None = None
 
@@ -291,6 +294,11 @@ class InboundCall(SipCall):
 
     def _on_ack(self, request: Request) -> None:
         if not self.confirmed.done():
+            if request.body:
+                try:
+                    self.ack_sdp = self.remote_sdp = SessionDescription.parse(request.body)
+                except ValueError:
+                    log.info("call %s: the SDP in the ACK does not parse", self.call_id)
             self.confirmed.set_result(True)
         if self._retransmit is not None:
             self._retransmit.cancel()

@@ -10,6 +10,9 @@ call's state needs no locks. The task goes through phases:
   answer ─▶ IVR ─▶ queue ─▶ agent connected ─▶ end
                     ▲   │        │ (REFER: blind transfer back to a queue or to an agent)
                     └───┴────────┘
+Answer: an INVITE with an SDP offer gets our answer in the 200 OK. An INVITE without one (a
+late offer, as some carriers' trunks send) gets our offer in the 200 OK, and the caller's answer
+is taken from the ACK; an ACK without a usable answer ends the call with BYE.
 IVR: the pure ``FlowInterpreter`` decides; this task plays its prompts, carries out its HTTP
 lookups (``execute_http``) and arms its one deadline. It ends with ToQueue, RecordVoicemail or
 Hangup. Queue: the call becomes an interaction (``InteractionArrived``, the flow's variables as
@@ -80,7 +83,7 @@ from helpline.features.voice.events import (
     Referred,
 )
 from helpline.features.voice.repository import CallRecord, LegRecord
-from helpline.protocols.sip import SessionDescription, build_answer
+from helpline.protocols.sip import SessionDescription, accept_answer, build_answer, build_offer
 from helpline.protocols.sip.uri import SipUri
 from helpline.settings import QueueExperienceSettings
 
@@ -163,18 +166,14 @@ class CallSession:
     async def _run(self) -> None:
         call = self.call
         offer = call.offer
-        if offer is None:
-            call.reject(488, "Not Acceptable Here (an SDP offer is required)")
-            self.record.outcome, self.record.end_reason = "rejected", "no offer"
-            return
         try:
             self.leg = await self.service.media.open_leg(on_dtmf=self._rtp_digit, name=f"caller {call.caller}")
         except MediaPortsExhausted:
             call.reject(503, "Service Unavailable (no free media ports)")
             self.record.outcome, self.record.end_reason = "rejected", "no media ports"
             return
-        answer = self._answer_for(offer)
-        if answer is None:
+        answer = self._answer_for(offer) if offer is not None else None
+        if offer is not None and answer is None:
             call.reject(488)
             self.record.outcome, self.record.end_reason = "rejected", "no common codec"
             return
@@ -184,8 +183,11 @@ class CallSession:
         call.on_dtmf = lambda digit: self.post(Digit(digit))
         call.on_reoffer = lambda sdp: self._reoffer(sdp, by_agent=False)
         call.ended.add_done_callback(lambda f: self.post(CallerGone(f.result())))
-        call.answer(answer)
-        self.record.answered_at = self.caller_record.answered_at = self.now()
+        if answer is not None:
+            call.answer(answer)
+            self.record.answered_at = self.caller_record.answered_at = self.now()
+        elif not await self._late_offer():
+            return
         watchdog = self.service.settings.sip.no_media_timeout_s
         if watchdog > 0:
             self.leg.watch_media(watchdog, lambda _leg: self.post(CallerGone("no-media")))
@@ -207,6 +209,36 @@ class CallSession:
                 step = None
         if call.active:
             call.hangup()
+
+    async def _late_offer(self) -> bool:
+        """The INVITE had no SDP: offer ours in the 200 and take the caller's answer from the
+        ACK. Without a usable answer there is no media to run the call on, so it ends with BYE."""
+        call, leg = self.call, self.leg
+        assert leg is not None
+        offer = build_offer(
+            address=self.service.media.host, port=leg.local_port,
+            session_id=str(random.getrandbits(31)), session_version=1,
+        )
+        call.answer(bytes(offer))
+        self.record.answered_at = self.caller_record.answered_at = self.now()
+        acked: asyncio.Future[Any] = asyncio.ensure_future(asyncio.shield(call.confirmed))
+        gone: asyncio.Future[Any] = asyncio.ensure_future(asyncio.shield(call.ended))
+        await asyncio.wait({acked, gone}, return_when=asyncio.FIRST_COMPLETED)
+        acked.cancel()
+        gone.cancel()
+        if not call.active:
+            reason = call.ended.result() if call.ended.done() else "ended"
+            self.record.outcome, self.record.end_reason = "abandoned", reason
+            return False
+        audio = accept_answer(offer, call.ack_sdp) if call.ack_sdp is not None else None
+        if audio is None:
+            log.info("call %s: the ACK carried no usable answer to our offer; hanging up", call.call_id)
+            self.record.outcome = "failed"
+            self.record.end_reason = "no answer in ACK" if call.ack_sdp is None else "no common codec"
+            call.hangup()
+            return False
+        configure_leg(leg, audio)
+        return True
 
     def _answer_for(self, offer: SessionDescription) -> bytes | None:
         assert self.leg is not None
@@ -568,7 +600,7 @@ class CallSession:
         return True
 
     # -- voicemail ------------------------------------------------------------------------------
-    async def _voicemail(self, command: RecordVoicemail) -> None:  # noqa: C901
+    async def _voicemail(self, command: RecordVoicemail) -> None:
         leg, call = self.leg, self.call
         assert leg is not None
         if command.beep and not await self._play_and_wait([self.service.prompts.beep()]):
@@ -587,20 +619,44 @@ class CallSession:
         self.record.recording = str(path)
         self.record.outcome = "voicemail"
         self.record.end_reason = self.record.end_reason or "voicemail"
-        queue = command.queue_id or self.queue
-        if queue is not None:
-            attributes = {**command.attributes, "recording": str(path), "caller": call.caller, "called": call.called}
-            try:
-                await self.partition.submit(
-                    InteractionArrived(message_id, queue, Channel.VOICEMAIL, attributes=attributes, customer=call.caller)
-                )
-                self.record.interaction_id = self.record.interaction_id or message_id
-            except Exception as exc:
-                log.info("voicemail %s kept in %s but not queued: %s", message_id, path, exc)
+        await self._leave_voicemail(message_id, path, command.queue_id or self.queue, command.attributes)
         if call.active:
             await self._play_and_wait(await self.service.prompts.say("Thank you. Goodbye."))
             call.hangup()
         return None
+
+    def _voicemail_queues(self, queue: str | None) -> list[str]:
+        """Where a voicemail goes, best first: the queue it was left in when that queue takes
+        voicemail; else the tenant's first queue that takes voicemail; else the queue it was left
+        in anyway, then the tenant's other queues. Every message thus becomes an interaction on
+        the voicemail channel while the tenant has any queue at all."""
+        queues = self.service.configs[self.tenant].queues
+        takes = [q.id for q in queues if Channel.VOICEMAIL in q.channels]
+        order = [queue] if queue in takes else []
+        order += takes
+        if queue is not None and any(q.id == queue for q in queues):
+            order.append(queue)
+        order += [q.id for q in queues]
+        return list(dict.fromkeys(order))
+
+    async def _leave_voicemail(self, message_id: str, path: Path, queue: str | None, extra: Any) -> None:
+        call = self.call
+        attributes = {**extra, "recording": str(path), "caller": call.caller, "called": call.called}
+        if queue is not None:
+            attributes["left_in_queue"] = queue
+        for candidate in self._voicemail_queues(queue):
+            try:
+                await self.partition.submit(
+                    InteractionArrived(message_id, candidate, Channel.VOICEMAIL, attributes=attributes, customer=call.caller)
+                )
+            except Exception as exc:
+                log.warning("voicemail %s not accepted by queue %s: %s", message_id, candidate, exc)
+                continue
+            self.record.interaction_id = self.record.interaction_id or message_id
+            if self.record.queue_id is None:
+                self.record.queue_id = candidate
+            return
+        log.error("voicemail %s kept in %s, but no queue of tenant %s accepted it", message_id, path, self.tenant)
 
     # -- the end ----------------------------------------------------------------------------------
     async def _finish(self) -> None:
