@@ -284,3 +284,28 @@ async def test_early_media_then_the_answer_retransmitted_until_acknowledged(endp
     call = handler.calls[0]
     await until(lambda: call.confirmed.done(), limit=2)
     assert await client.nothing(0.3)  # no more retransmissions once acknowledged
+
+
+async def test_an_invite_without_sdp_is_a_late_offer_answered_in_the_ack(endpoint: Any, sip_client: Any) -> None:
+    ep, handler, _ = endpoint
+    target = (ep.host, ep.port)
+    client: SipClient = sip_client()
+    for ack_body in (EARLY_SDP, b"not an SDP"):
+        invite = client.request("INVITE", target, "1002")
+        client.send(invite, target)
+        ok = await client.response()
+        assert ok.status == 200
+        call = handler.calls[-1]
+        assert call.offer is None
+        ack = client.request("ACK", target, "1002", call_id=invite.call_id, body=ack_body,
+                             content_type="application/sdp")
+        ack.headers.set("From", invite.headers.get("From") or "")
+        ack.headers.set("To", ok.headers.get("To") or "")
+        ack.headers.set("CSeq", f"{invite.cseq.seq} ACK")
+        client.send(ack, target)
+        await until(lambda call=call: call.confirmed.done(), limit=2)  # type: ignore[misc]
+        if ack_body == EARLY_SDP:
+            assert call.ack_sdp is not None and call.ack_sdp.media[0].port == 40000
+            assert call.remote_sdp is call.ack_sdp
+        else:
+            assert call.ack_sdp is None  # acknowledged, but with no answer the voice layer can use

@@ -228,7 +228,10 @@ class CallSession:
         gone.cancel()
         if not call.active:
             reason = call.ended.result() if call.ended.done() else "ended"
-            self.record.outcome, self.record.end_reason = "abandoned", reason
+            if reason == "local-bye":  # the 200 OK was never acknowledged
+                self.record.outcome, self.record.end_reason = "failed", "no ACK"
+            else:
+                self.record.outcome, self.record.end_reason = "abandoned", reason
             return False
         audio = accept_answer(offer, call.ack_sdp) if call.ack_sdp is not None else None
         if audio is None:
