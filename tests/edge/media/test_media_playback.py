@@ -162,3 +162,23 @@ async def test_a_datagram_the_socket_refuses_goes_out_through_the_transport(engi
     assert await asyncio.wait_for(leg.play([PlayItem(prompt)]).done, 10) is True
     got = await peer.wait_for_packets(10)
     assert b"".join(r.packet.payload for r in got) == prompt and leg.stats.tx_packets == 10
+
+
+async def test_a_codec_changed_mid_stream_applies_from_the_next_frame(engine: MediaEngine, make_peer) -> None:  # type: ignore[no-untyped-def]
+    peer = await make_peer()
+    leg = await engine.open_leg()
+    leg.set_remote(*peer.address)
+    music = tone_ulaw(300, 1.0)
+    leg.play([PlayItem(music, loop=True, name="moh")])
+    await peer.wait_for_packets(3)
+    leg.codec = G711.PCMA  # as a re-INVITE's answer may settle on
+    got = await peer.wait_for_packets(len(peer.received) + 5)
+    leg.stop_playback()
+    types = [r.packet.payload_type for r in got]
+    switch = types.index(8)
+    assert set(types[:switch]) == {0} and set(types[switch:]) == {8}
+    frames = [music[i : i + 160] for i in range(0, len(music), 160)]
+    assert [r.packet.payload for r in got] == frames[:switch] + [
+        G711.PCMA.from_ulaw(f) for f in frames[switch : len(got)]
+    ]
+    assert all((b.packet.sequence - a.packet.sequence) % 65536 == 1 for a, b in zip(got, got[1:], strict=False))
