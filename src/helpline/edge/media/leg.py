@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from helpline.edge.media.player import FRAME_BYTES, Playback, Player, PlayItem
 from helpline.edge.media.recorder import AGENT, CALLER, CallRecorder
-from helpline.protocols.rtp.arith import seq_diff, ts_diff
 from helpline.protocols.rtp.g711 import G711, ULAW_TO_ALAW, ulaw_decode
 from helpline.protocols.rtp.packet import RtpError, audio_packer, build_header, read_header
 from helpline.protocols.rtp.rfc4733 import DtmfDetector, TelephoneEventError, dtmf_frames
@@ -426,7 +425,11 @@ class RtpLeg(asyncio.DatagramProtocol):
         transport, dest = self.transport, self._send_to
         if transport is None or dest is None:
             return
-        self._send(transport, build_header(marker, pt, seq, ts, self.ssrc) + payload, dest)
+        if len(payload) == FRAME_BYTES:
+            datagram = _PACK_FRAME(0x80, (0x80 if marker else 0) | pt, seq, ts, self.ssrc, payload)
+        else:
+            datagram = build_header(marker, pt, seq, ts, self.ssrc) + payload
+        self._send(transport, datagram, dest)
 
     def _send(self, transport: asyncio.DatagramTransport, datagram: bytes, dest: Address) -> None:
         sendto = self._sock_sendto
@@ -452,7 +455,7 @@ class RtpLeg(asyncio.DatagramProtocol):
         codec: G711,
         now: float,
     ) -> None:
-        if self.player.active or self._dtmf_out:
+        if self._dtmf_out or self.player.active:
             return  # our own announcement has the floor
         if is_event:
             if self.telephone_event_pt is None:
@@ -460,7 +463,8 @@ class RtpLeg(asyncio.DatagramProtocol):
             pt = self.telephone_event_pt
         else:
             pt = self._pt
-            payload = codec.transcode_to(self._codec, payload)
+            if codec is not self._codec:
+                payload = codec.transcode_to(self._codec, payload)
         self._streaming = False
         if ssrc != self._relay_ssrc:
             # A new source: map its numbering onto ours so ours stays continuous. Offsets (not
@@ -473,9 +477,11 @@ class RtpLeg(asyncio.DatagramProtocol):
         out_ts = (ts + self._relay_ts_offset) & 0xFFFFFFFF
         self._transmit(marker, pt, out_seq, out_ts, payload)
         self.stats.relayed_in += 1
-        if seq_diff(out_seq, self._seq) >= 0:
+        # seq_diff(out_seq, self._seq) >= 0 and ts_diff(out_ts, self._ts) >= 0, spelt out: this
+        # runs for every relayed packet.
+        if (out_seq - self._seq) & 0xFFFF < 0x8000:
             self._seq = (out_seq + 1) & 0xFFFF
-            if not is_event and ts_diff(out_ts, self._ts) >= 0:
+            if not is_event and (out_ts - self._ts) & 0xFFFFFFFF < 0x80000000:
                 self._ts = (out_ts + len(payload)) & 0xFFFFFFFF
             self._last_sent_at = now
         if self.recorder is not None and not is_event:

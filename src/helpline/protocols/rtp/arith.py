@@ -56,7 +56,8 @@ class SequenceUnwrapper:
         if self._highest is None:
             self._highest = seq
             return seq
-        extended = self._highest + seq_diff(seq, self._highest % SEQ_MOD)
+        d = (seq - self._highest) % SEQ_MOD  # seq_diff, spelt out: this runs for every packet
+        extended = self._highest + (d - SEQ_MOD if d >= SEQ_MOD // 2 else d)
         if extended > self._highest:
             self._highest = extended
         return extended

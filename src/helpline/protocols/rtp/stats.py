@@ -6,7 +6,7 @@ it, and offered in milliseconds for people.
 
 from __future__ import annotations
 
-from helpline.protocols.rtp.arith import SequenceUnwrapper, ts_diff
+from helpline.protocols.rtp.arith import TS_MOD, SequenceUnwrapper
 
 
 class ReceptionStats:
@@ -38,7 +38,11 @@ class ReceptionStats:
         self.received += 1
         if self.received > 1:
             # D(i, j) = (Rj - Ri) - (Sj - Si), with arrivals in timestamp units.
-            d = (now - self._last_arrival) * self._clock_rate - ts_diff(timestamp, self._last_ts)
+            # ts_diff(timestamp, self._last_ts), spelt out: this runs for every packet.
+            elapsed = (timestamp - self._last_ts) % TS_MOD
+            if elapsed >= TS_MOD // 2:
+                elapsed -= TS_MOD
+            d = (now - self._last_arrival) * self._clock_rate - elapsed
             self.jitter += (abs(d) - self.jitter) / 16.0
         self._last_ts = timestamp
         self._last_arrival = now
