@@ -17,6 +17,7 @@ from helpline.edge.media import (
     DtmfSource,
     MediaEngine,
     MediaPortsExhausted,
+    PlayItem,
     RemotePolicy,
     RtpPortAllocator,
 )
@@ -244,3 +245,26 @@ async def test_engine_takes_its_port_range_from_the_settings() -> None:
         assert (engine.ports.port_min, engine.ports.port_max, engine.ports.capacity) == (61001, 61010, 4)
     finally:
         await engine.close()
+
+
+async def test_the_relay_keeps_the_sources_reordering_and_own_media_continues_after_the_newest(
+    engine: MediaEngine, make_peer
+) -> None:  # type: ignore[no-untyped-def]
+    caller, agent = await make_peer(), await make_peer()
+    a, b = await engine.open_leg(name="caller"), await engine.open_leg(name="agent")
+    a.set_remote(*caller.address)
+    b.set_remote(*agent.address)
+    bridge = engine.bridge(a, b)
+    first_seq, first_ts = 65534, 2**32 - 320  # both counters wrap within the burst
+    for k in (0, 1, 3, 2):  # the fourth packet overtook the third on the way
+        caller.seq = (first_seq + k) & 0xFFFF
+        caller.send(a.local_address, 0, bytes([k + 1]) * 160, ts=(first_ts + 160 * k) % 2**32)
+    got = await agent.wait_for_packets(4)
+    base_seq, base_ts = got[0].packet.sequence, got[0].packet.timestamp
+    assert [r.packet.payload[0] for r in got] == [1, 2, 4, 3]
+    assert [(r.packet.sequence - base_seq) % 65536 for r in got] == [0, 1, 3, 2]
+    assert [(r.packet.timestamp - base_ts) % 2**32 for r in got] == [0, 160, 480, 320]
+    bridge.close()
+    await asyncio.wait_for(b.play([PlayItem(bytes([0x7F]) * 160)]).done, 10)
+    own = (await agent.wait_for_packets(5))[4].packet
+    assert (own.sequence - base_seq) % 65536 == 4 and own.ssrc == got[0].packet.ssrc
