@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import helpline.features.agents.models  # noqa: F401
+import helpline.features.flows.models  # noqa: F401
 import helpline.features.queues.models  # noqa: F401
 import helpline.features.skills.models  # noqa: F401
 import helpline.features.tenants.models  # noqa: F401

@@ -11,12 +11,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from helpline.features.flows.models import Severity
-
 __all__ = ["build"]
 
-# The flow loader (pydantic, YAML) and the terminal call (httpx, the demo web service) are imported
-# inside the commands that use them, so `helpline --help` does not pay for them.
+# The flow loader (pydantic, YAML), the store (SQLAlchemy) and the terminal call (httpx, the demo
+# web service) are imported inside the commands that use them, so `helpline --help` does not pay
+# for them.
 
 
 def build() -> typer.Typer:
@@ -30,6 +29,7 @@ def build() -> typer.Typer:
     ) -> None:
         """Check flows and list every error and warning with file, line and field."""
         from helpline.features.flows.loader import check_flow
+        from helpline.features.flows.models import Severity
 
         known = None if queues is None else {q.strip() for q in queues.split(",") if q.strip()}
         issues = []

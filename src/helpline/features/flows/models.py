@@ -1,5 +1,9 @@
-"""What loading a flow gives back: the flow, or every problem found, each naming file, line and
-field. (Flows are files for now; the tables that store them per tenant come later.)"""
+"""What loading a flow gives back (the flow, or every problem found, each naming file, line and
+field), and the table that stores each tenant's flows as their YAML source.
+
+The source text is what is stored, not a parsed form: the text is what operators write and
+diff, and checking it again on load applies the installation's constants and the checks of
+the running version."""
 
 from __future__ import annotations
 
@@ -7,10 +11,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Double, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helpline.storage.base import Base
+
 if TYPE_CHECKING:
     from helpline.core.ivr.nodes import Flow
 
-__all__ = ["FlowIssue", "FlowValidationError", "LoadedFlow", "Severity"]
+__all__ = ["FlowIssue", "FlowRow", "FlowValidationError", "LoadedFlow", "Severity"]
 
 
 class Severity(StrEnum):
@@ -52,3 +61,17 @@ class FlowValidationError(ValueError):
     @property
     def errors(self) -> tuple[FlowIssue, ...]:
         return tuple(i for i in self.issues if i.severity is Severity.ERROR)
+
+
+class FlowRow(Base):
+    """One flow of a tenant, by the flow's name (unique within the tenant)."""
+
+    __tablename__ = "flows"
+
+    tenant_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    source_name: Mapped[str] = mapped_column(String(512))  # the file it came from, for messages
+    source_text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Double)
