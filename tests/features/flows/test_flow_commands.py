@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from helpline.features.flows.commands import build
@@ -48,3 +49,32 @@ def test_try_after_hours_with_silence() -> None:
     result = CliRunner().invoke(build(), ["try", PARCELO, "--at", "2026-11-28T19:00:00+01:00"])
     assert result.exit_code == 0, result.output
     assert "records a voicemail of up to 120 s for queue tracking" in result.output
+
+
+def test_load_stores_flows_for_a_tenant_all_or_nothing_and_list_shows_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpline.cli import app
+
+    monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("HELPLINE_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    demo = Path(PARCELO).parents[1] / "demo.yaml"
+    assert runner.invoke(app, ["config", "load", str(demo)]).exit_code == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nstart: a\nnodes:\n  a:\n    type: menu\n    prompt: x\n    options: {1: b}\n")
+
+    refused = runner.invoke(app, ["flows", "load", PARCELO, str(bad), "--tenant", "parcelo"])
+    assert refused.exit_code == 1
+    assert f"{bad}:7" in refused.output and "nodes.a.options.1" in refused.output
+    assert "0 flow(s) stored for parcelo" in runner.invoke(app, ["flows", "list", "--tenant", "parcelo"]).output
+    unknown = runner.invoke(app, ["flows", "load", PARCELO, "--tenant", "nobody"])
+    assert unknown.exit_code == 1 and "no tenant 'nobody'" in unknown.output
+
+    stored = runner.invoke(app, ["flows", "load", PARCELO, "--tenant", "parcelo"])
+    assert stored.exit_code == 0, stored.output
+    assert "stored for parcelo: parcelo" in stored.output
+    listed = runner.invoke(app, ["flows", "list", "--tenant", "parcelo", "--json"])
+    assert listed.exit_code == 0, listed.output
+    report = json.loads(listed.output)
+    assert [(f["name"], f["file"]) for f in report["flows"]] == [("parcelo", PARCELO)]

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 __all__ = ["build"]
+
+SettingsOption = Annotated[
+    Path | None, typer.Option("--settings", help="YAML settings file (below HELPLINE_* in precedence).")
+]
 
 # The flow loader (pydantic, YAML), the store (SQLAlchemy) and the terminal call (httpx, the demo
 # web service) are imported inside the commands that use them, so `helpline --help` does not pay
@@ -19,7 +24,9 @@ __all__ = ["build"]
 
 
 def build() -> typer.Typer:
-    app = typer.Typer(help="IVR flows: check flow files, try a call through a flow.", no_args_is_help=True)
+    app = typer.Typer(
+        help="IVR flows: check flow files, store them per tenant, try a call through a flow.", no_args_is_help=True
+    )
 
     @app.command("check")
     def check(
@@ -74,4 +81,69 @@ def build() -> typer.Typer:
         for line in lines:
             console.print(line, markup=False, soft_wrap=True)
 
+    @app.command("load")
+    def load(
+        files: Annotated[list[Path], typer.Argument(help="Flow YAML files.")],
+        tenant: Annotated[str, typer.Option(help="The tenant the flows belong to.")],
+        settings: SettingsOption = None,
+    ) -> None:
+        """Check flow files against the tenant's queues and store them (all or nothing)."""
+        from helpline.features.config.problems import NotFoundError
+        from helpline.features.flows.models import FlowValidationError
+        from helpline.features.flows.service import do_load_flow_files
+
+        async def store(db: Any) -> int:
+            try:
+                loaded = await do_load_flow_files(db, tenant=tenant, paths=files)
+            except (FlowValidationError, NotFoundError) as exc:
+                Console(stderr=True).print(f"refused, nothing stored: {exc}", markup=False, highlight=False, soft_wrap=True)
+                return 1
+            console = Console(highlight=False)
+            for item in loaded.values():
+                for warning in item.warnings:
+                    console.print(str(warning), style="yellow", markup=False, soft_wrap=True)
+            console.print(f"stored for {tenant}: {', '.join(loaded)}", markup=False)
+            return 0
+
+        raise typer.Exit(asyncio.run(_with_store(settings, store)))
+
+    @app.command("list")
+    def list_(
+        tenant: Annotated[str, typer.Option(help="The tenant whose flows to list.")],
+        settings: SettingsOption = None,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    ) -> None:
+        """The tenant's stored flows: name, the file each came from, when it was last stored."""
+        from helpline.features.flows.service import list_tenant_flows
+
+        async def show(db: Any) -> int:
+            rows = await list_tenant_flows(db, tenant)
+            if as_json:
+                typer.echo(json.dumps({"tenant": tenant, "flows": [
+                    {"name": r.name, "file": r.source_name, "updated_at": r.updated_at} for r in rows
+                ]}))
+                return 0
+            console = Console(highlight=False)
+            for row in rows:
+                when = datetime.fromtimestamp(row.updated_at, UTC).isoformat(timespec="seconds")
+                console.print(f"{row.name}  {row.source_name}  {when}", markup=False, soft_wrap=True)
+            console.print(f"{len(rows)} flow(s) stored for {tenant}", markup=False)
+            return 0
+
+        raise typer.Exit(asyncio.run(_with_store(settings, show)))
+
     return app
+
+
+async def _with_store(settings: Path | None, work: Callable[[Any], Awaitable[int]]) -> int:
+    """Run ``work`` on the configured database, brought up to date first."""
+    from helpline.settings import load_settings
+    from helpline.storage.engine import create_engine
+    from helpline.storage.migrate import upgrade
+
+    db = create_engine(load_settings(settings).database_url)
+    try:
+        await upgrade(db)
+        return await work(db)
+    finally:
+        await db.dispose()
