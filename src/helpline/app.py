@@ -1,9 +1,11 @@
 """The composition root: builds settings, storage, runtime, edges and routes, and wires them.
 
 Nothing else in the package creates long-lived objects; everything is passed by constructor.
-Start-up order: migrate the store, load and check the tenants' configuration file (refused
-whole, naming file, line and field, so the server never starts half-configured), rebuild each
-tenant's live state from its event log, then open the HTTP port.
+Start-up order: migrate the store, load and check the tenants' configuration file and the flow
+folder (each refused whole, naming file, line and field, so the server never starts
+half-configured), rebuild each tenant's live state from its event log, then open the HTTP port.
+Calls run on the flows stored per tenant; a flow folder is stored for the tenants its dialed
+numbers name before they are read.
 """
 
 from __future__ import annotations
@@ -117,6 +119,8 @@ async def build(settings: Settings, *, config_file: Path | None = None, clock: C
         if config_file is not None:
             await do_load_config_file(db, path=config_file)
         configs = {t: await load_tenant_config(db, t) for t in await list_tenants(db)}
+        if settings.sip.flows_dir is not None:
+            await _store_flow_folder(db, settings, configs, settings.sip.flows_dir)
     except BaseException:
         await db.dispose()
         raise
@@ -138,18 +142,19 @@ async def build(settings: Settings, *, config_file: Path | None = None, clock: C
 async def start_voice(
     helpline: Helpline, *, flows: Mapping[str, Any] | None = None, constants: Mapping[str, str] | None = None
 ) -> Any:
-    """Start the SIP edge and the call controller on ``settings.sip`` (flows from ``sip.flows_dir``
-    unless given); the voice service is kept in ``helpline.voice`` and stopped with the server."""
+    """Start the SIP edge and the call controller on ``settings.sip`` (each tenant's stored flows,
+    checked with ``constants``, unless ``flows`` are given for all tenants); the voice service is
+    kept in ``helpline.voice`` and stopped with the server."""
     from helpline.edge.media import MediaEngine
     from helpline.features.voice.prompts import PromptLibrary
     from helpline.features.voice.repository import CallRecordRepository
     from helpline.features.voice.service import VoiceService
 
     settings = helpline.settings
+    tenant_flows = None
     if flows is None:
         flows = {}
-        if settings.sip.flows_dir is not None:
-            flows = load_flow_folder(helpline, settings.sip.flows_dir, constants=constants)
+        tenant_flows = await load_stored_flows(helpline, constants=constants)
     media = MediaEngine.from_settings(settings)
     voice = VoiceService(
         settings=settings,
@@ -160,6 +165,7 @@ async def start_voice(
         prompts=PromptLibrary(settings.data_dir),
         clock=helpline.clock,
         records=CallRecordRepository(helpline.db),
+        tenant_flows=tenant_flows,
     )
     try:
         await voice.start(helpline.commands)
@@ -179,6 +185,38 @@ def load_flow_folder(
     queues = {q.id for config in helpline.configs.values() for q in config.queues}
     loaded = load_flows(folder, known_queues=queues, constants=constants)
     return {name: item.flow for name, item in loaded.items()}
+
+
+async def load_stored_flows(
+    helpline: Helpline, *, constants: Mapping[str, str] | None = None
+) -> dict[str, dict[str, Flow]]:
+    """Each tenant's stored flows by name; ``FlowValidationError`` names every one that fails."""
+    from helpline.features.flows.service import load_tenant_flows
+
+    out: dict[str, dict[str, Flow]] = {}
+    for tenant in helpline.configs:
+        loaded = await load_tenant_flows(helpline.db, tenant, constants=constants)
+        out[tenant] = {name: item.flow for name, item in loaded.items()}
+    return out
+
+
+async def store_flow_folder(helpline: Helpline, folder: Path) -> list[str]:
+    """Store the flows of ``folder`` (see ``_store_flow_folder``); returns their names."""
+    return await _store_flow_folder(helpline.db, helpline.settings, helpline.configs, folder)
+
+
+async def _store_flow_folder(
+    db: AsyncEngine, settings: Settings, configs: Mapping[str, TenantConfig], folder: Path
+) -> list[str]:
+    """Store every flow of ``folder`` for the tenants the dialed numbers name (every tenant when
+    they name none), all or nothing; queues are checked against all tenants' queues, as when
+    the folder itself was read at each start."""
+    from helpline.features.flows.service import do_load_flow_folder
+
+    named = {d.tenant for d in settings.sip.dids.values()} & configs.keys()
+    queues = {q.id for config in configs.values() for q in config.queues}
+    stored = await do_load_flow_folder(db, folder=folder, tenants=named or configs.keys(), known_queues=queues)
+    return sorted({name for flows in stored.values() for name in flows})
 
 
 def _live_readout(partition: Partition, clock: Clock) -> Any:

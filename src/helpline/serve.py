@@ -10,8 +10,9 @@ import uvloop
 from rich.console import Console
 from rich.logging import RichHandler
 
-from helpline.app import DEMO_CONFIG, DEMO_FLOWS, EXAMPLES, build, load_flow_folder, start_voice
+from helpline.app import DEMO_CONFIG, DEMO_FLOWS, EXAMPLES, build, start_voice, store_flow_folder
 from helpline.features.config.problems import ConfigError
+from helpline.features.flows.models import FlowValidationError
 from helpline.runtime.gc_tuning import settle_after_start
 from helpline.settings import Settings, load_settings
 
@@ -34,6 +35,10 @@ def run(settings: Settings, *, config_file: Path | None, demo: bool, demo_rate: 
     except ConfigError as exc:
         console.print(f"[red]configuration refused[/] (nothing was started or stored): {exc}")
         return 2
+    except FlowValidationError as exc:
+        console.print("[red]flows refused[/] (nothing was started):")
+        console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return 2
     except KeyboardInterrupt:
         return 0
 
@@ -49,16 +54,22 @@ async def _serve(
     await helpline.start()
     traffic = []
     tracking = None
-    flows = None
+    constants = None
     if demo:
         from helpline.demo.tracking_service import TrackingService
         from helpline.demo.traffic import SyntheticTraffic, TrafficProfile
 
-        # The package-tracking service the demo IVR flow asks; its flows are checked against it.
+        # The package-tracking service the demo IVR flow asks; the stored flows point at it.
         tracking = TrackingService(port=0)
         await tracking.start()
-        flows = load_flow_folder(helpline, DEMO_FLOWS, constants={"tracking_url": tracking.url})
-        console.print(f"demo flows {', '.join(sorted(flows))}; parcel tracking service at {tracking.url}")
+        constants = {"tracking_url": tracking.url}
+        try:
+            names = await store_flow_folder(helpline, DEMO_FLOWS)
+        except BaseException:
+            await tracking.stop()
+            await helpline.stop()
+            raise
+        console.print(f"demo flows {', '.join(names)} stored; parcel tracking service at {tracking.url}")
 
         for tenant, partition in helpline.partitions.items():
             synthetic = SyntheticTraffic(
@@ -73,7 +84,10 @@ async def _serve(
             traffic.append(synthetic)
     if settings.sip.enabled:
         try:
-            await start_voice(helpline, flows=flows)
+            await start_voice(helpline, constants=constants)
+        except FlowValidationError:
+            await helpline.stop()
+            raise
         except OSError as exc:
             await helpline.stop()
             console.print(f"[red]SIP could not listen on {settings.sip.host}:{settings.sip.port}:[/] {exc}")

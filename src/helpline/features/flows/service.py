@@ -219,3 +219,23 @@ def _line_of_name(text: str) -> int:
         if line.startswith("name:"):
             return number
     return 1
+
+
+async def do_load_flow_folder(
+    db: Database,
+    *,
+    folder: str | Path,
+    tenants: Collection[str],
+    known_queues: Collection[str] | None = None,
+    at: float | None = None,
+) -> dict[str, dict[str, LoadedFlow]]:
+    """Store every flow file of ``folder`` for each of ``tenants``, in one transaction: all
+    tenants get them, or (on any error, every one reported) none does."""
+    if isinstance(db, AsyncEngine):
+        async with UnitOfWork(db) as uow:
+            return await do_load_flow_folder(uow, folder=folder, tenants=tenants, known_queues=known_queues, at=at)
+    sources = await asyncio.to_thread(read_flow_files, await asyncio.to_thread(flow_files, folder))
+    return {
+        tenant: await do_upsert_flows(db, tenant=tenant, sources=sources, known_queues=known_queues, at=at)
+        for tenant in sorted(tenants)
+    }

@@ -60,12 +60,15 @@ class VoiceService:
         clock: Clock,
         records: CallRecordRepository | None = None,
         http: httpx.AsyncClient | None = None,
+        tenant_flows: Mapping[str, Mapping[str, Flow]] | None = None,
     ) -> None:
         self.settings = settings
         self.media = media
         self.partitions = partitions
         self.configs = configs
-        self.flows = dict(flows)
+        self.flows = dict(flows)  # shared by every tenant
+        # Each tenant's own flows (from the store), looked up before the shared ones.
+        self.tenant_flows = {t: dict(f) for t, f in (tenant_flows or {}).items()}
         self.prompts = prompts
         self.clock = clock
         self.records = records
@@ -103,6 +106,13 @@ class VoiceService:
         if self._own_http:
             await self.http.aclose()
 
+    def flow_for(self, tenant: str, name: str) -> Flow | None:
+        """The flow ``name`` as ``tenant`` sees it: its own, else a shared one."""
+        own = self.tenant_flows.get(tenant)
+        if own is not None and name in own:
+            return own[name]
+        return self.flows.get(name)
+
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
@@ -121,7 +131,7 @@ class VoiceService:
         if did is None:
             call.reject(404)
             return
-        flow = self.flows.get(did.flow)
+        flow = self.flow_for(did.tenant, did.flow)
         if flow is None or did.tenant not in self.partitions:
             log.error("number %s points at flow %r of tenant %r, which is not loaded", call.called, did.flow, did.tenant)
             call.reject(500, "Server Internal Error (number not configured)")

@@ -203,8 +203,8 @@ class CallSession:
                 self.record.end_reason = step.reason
                 call.hangup()
                 step = None
-            elif isinstance(step, str) and step in self.service.flows:
-                step = await self._ivr(self.service.flows[step])
+            elif isinstance(step, str) and (flow := self.service.flow_for(self.tenant, step)) is not None:
+                step = await self._ivr(flow)
             else:
                 step = None
         if call.active:
@@ -482,7 +482,7 @@ class CallSession:
         config = self.service.configs[self.tenant]
         if destination is not None and any(q.id == destination for q in config.queues):
             return ToQueue(destination, command.priority, command.skills, command.attributes)
-        if destination is not None and destination in self.service.flows:
+        if destination is not None and self.service.flow_for(self.tenant, destination) is not None:
             return destination
         return RecordVoicemail(qx.voicemail_max_s, True, command.queue_id, command.attributes)
 
