@@ -78,3 +78,9 @@ def test_load_stores_flows_for_a_tenant_all_or_nothing_and_list_shows_them(
     assert listed.exit_code == 0, listed.output
     report = json.loads(listed.output)
     assert [(f["name"], f["file"]) for f in report["flows"]] == [("parcelo", PARCELO)]
+
+    removed = runner.invoke(app, ["flows", "remove", "parcelo", "--tenant", "parcelo"])
+    assert removed.exit_code == 0, removed.output
+    assert "0 flow(s) stored for parcelo" in runner.invoke(app, ["flows", "list", "--tenant", "parcelo"]).output
+    again = runner.invoke(app, ["flows", "remove", "parcelo", "--tenant", "parcelo"])
+    assert again.exit_code == 1 and "no flow 'parcelo'" in again.output

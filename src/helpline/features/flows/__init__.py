@@ -1,5 +1,5 @@
-"""IVR flows as files: the YAML format, its checks and loading, and the driver that carries out
-an interpreter's HTTP lookups."""
+"""IVR flows: the YAML format, its checks and loading, the store that keeps each tenant's flows
+(``service``), and the driver that carries out an interpreter's HTTP lookups."""
 
 from __future__ import annotations
 

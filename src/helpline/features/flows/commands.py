@@ -1,4 +1,5 @@
-"""``helpline flows``: check flow files, and try a call through a flow in the terminal."""
+"""``helpline flows``: check flow files, store, list and remove a tenant's flows, and try a call
+through a flow in the terminal."""
 
 from __future__ import annotations
 
@@ -131,6 +132,27 @@ def build() -> typer.Typer:
             return 0
 
         raise typer.Exit(asyncio.run(_with_store(settings, show)))
+
+    @app.command("remove")
+    def remove(
+        name: Annotated[str, typer.Argument(help="The flow's name.")],
+        tenant: Annotated[str, typer.Option(help="The tenant the flow belongs to.")],
+        settings: SettingsOption = None,
+    ) -> None:
+        """Remove a stored flow of a tenant (logged as a configuration change)."""
+        from helpline.features.config.problems import NotFoundError
+        from helpline.features.flows.service import do_remove_flow
+
+        async def drop(db: Any) -> int:
+            try:
+                await do_remove_flow(db, tenant=tenant, name=name)
+            except NotFoundError as exc:
+                Console(stderr=True).print(str(exc), markup=False, highlight=False)
+                return 1
+            Console(highlight=False).print(f"removed flow {name} of {tenant}", markup=False)
+            return 0
+
+        raise typer.Exit(asyncio.run(_with_store(settings, drop)))
 
     return app
 
