@@ -3,7 +3,7 @@
 The payload says what changed and how: ``{"entity": "queue", "id": "claims", "old": {...},
 "new": {...}}``, with ``old`` None for a creation and ``new`` None for a removal. Entities are
 ``tenant``, ``skill``, ``queue``, ``agent``, ``disposition``, ``pause_reason`` and ``flow``;
-``old`` and ``new`` are in the YAML file's shape (a flow's are its YAML source text).
+``old`` and ``new`` are in the YAML file's shape (for a flow: its name, file and YAML source).
 """
 
 from __future__ import annotations
