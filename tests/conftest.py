@@ -101,3 +101,13 @@ async def db_engine(empty_db_engine: AsyncEngine) -> AsyncEngine:
     """An engine on a freshly migrated, empty database, on each database kind."""
     await upgrade(empty_db_engine)
     return empty_db_engine
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from helpline import native
+
+    if native.active():
+        return "helpline core: compiled (build/native)"
+    state = native.check(native.default_build_dir())
+    return f"helpline core: interpreted ({state.problem or 'HELPLINE_NATIVE=0'})"
+

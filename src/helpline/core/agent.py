@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from helpline.core.config import AgentConfig, Channel
 from helpline.core.errors import InvalidTransition
@@ -48,7 +48,7 @@ class PresenceTrigger(StrEnum):
     READY = "ready"
 
 
-PRESENCE_TRANSITIONS: Mapping[tuple[Presence, PresenceTrigger], Presence] = {
+PRESENCE_TRANSITIONS: Final[Mapping[tuple[Presence, PresenceTrigger], Presence]] = {
     (Presence.OFFLINE, PresenceTrigger.LOGIN): Presence.READY,
     (Presence.READY, PresenceTrigger.PAUSE): Presence.PAUSED,
     (Presence.PAUSED, PresenceTrigger.PAUSE): Presence.PAUSED,  # a new reason
@@ -71,7 +71,7 @@ class SlotTrigger(StrEnum):
     RELEASE = "release"  # reject, timeout, cancel, wrap-up done, or end without wrap-up
 
 
-SLOT_TRANSITIONS: Mapping[tuple[SlotState, SlotTrigger], SlotState] = {
+SLOT_TRANSITIONS: Final[Mapping[tuple[SlotState, SlotTrigger], SlotState]] = {
     (SlotState.OFFERED, SlotTrigger.ACCEPT): SlotState.ACTIVE,
     (SlotState.OFFERED, SlotTrigger.RELEASE): SlotState.RELEASED,
     (SlotState.ACTIVE, SlotTrigger.WRAP): SlotState.WRAP_UP,
@@ -92,12 +92,12 @@ class AgentState(StrEnum):
 
 
 # enum members for hot code: plain class attributes (see records.plain_members)
-_Presence = plain_members(Presence)
-_PresenceTrigger = plain_members(PresenceTrigger)
-_SlotState = plain_members(SlotState)
-_SlotTrigger = plain_members(SlotTrigger)
-_AgentState = plain_members(AgentState)
-_Channel = plain_members(Channel)
+_Presence: Final = plain_members(Presence)
+_PresenceTrigger: Final = plain_members(PresenceTrigger)
+_SlotState: Final = plain_members(SlotState)
+_SlotTrigger: Final = plain_members(SlotTrigger)
+_AgentState: Final = plain_members(AgentState)
+_Channel: Final = plain_members(Channel)
 
 
 def capacity_channel(channel: Channel, capacity: Mapping[Channel, int]) -> Channel:
@@ -127,6 +127,21 @@ class Slot:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Slot:
         return cls(Channel(d["channel"]), SlotState(d["state"]), float(d["since"]), d["until"], d["accepted_at"])
+
+    def __init__(
+        self,
+        channel: Channel,
+        state: SlotState,
+        since: float,
+        until: float | None = None,
+        accepted_at: float | None = None,
+    ) -> None:
+        # written out so mypyc compiles it (a dataclass-made __init__ runs interpreted)
+        self.channel = channel
+        self.state = state
+        self.since = since
+        self.until = until
+        self.accepted_at = accepted_at
 
 
 class Agent:

@@ -1,4 +1,7 @@
-"""Instructions from the routing engine to the edges (telephony, chat, agent desktop)."""
+"""Instructions from the routing engine to the edges (telephony, chat, agent desktop).
+
+Each record's ``__init__`` is written out for the compiled core (see ``core.events``).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +28,24 @@ class OfferInteraction:
     customer: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
 
+    def __init__(
+        self,
+        interaction: str,
+        agents: tuple[str, ...],
+        timeout_at: float,
+        channel: Channel,
+        queue: str,
+        customer: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> None:
+        self.interaction = interaction  # type: ignore[misc]
+        self.agents = agents  # type: ignore[misc]
+        self.timeout_at = timeout_at  # type: ignore[misc]
+        self.channel = channel  # type: ignore[misc]
+        self.queue = queue  # type: ignore[misc]
+        self.customer = customer  # type: ignore[misc]
+        self.attributes = {} if attributes is None else attributes  # type: ignore[misc]
+
 
 @dataclass(frozen=True, slots=True)
 class StartCallback:
@@ -36,6 +57,13 @@ class StartCallback:
     timeout_at: float
     queue: str
 
+    def __init__(self, interaction: str, agent: str, number: str, timeout_at: float, queue: str) -> None:
+        self.interaction = interaction  # type: ignore[misc]
+        self.agent = agent  # type: ignore[misc]
+        self.number = number  # type: ignore[misc]
+        self.timeout_at = timeout_at  # type: ignore[misc]
+        self.queue = queue  # type: ignore[misc]
+
 
 @dataclass(frozen=True, slots=True)
 class CancelOffer:
@@ -45,6 +73,11 @@ class CancelOffer:
     agent: str
     reason: str
 
+    def __init__(self, interaction: str, agent: str, reason: str) -> None:
+        self.interaction = interaction  # type: ignore[misc]
+        self.agent = agent  # type: ignore[misc]
+        self.reason = reason  # type: ignore[misc]
+
 
 @dataclass(frozen=True, slots=True)
 class NotifyAgentPaused:
@@ -52,6 +85,10 @@ class NotifyAgentPaused:
 
     agent: str
     reason: str
+
+    def __init__(self, agent: str, reason: str) -> None:
+        self.agent = agent  # type: ignore[misc]
+        self.reason = reason  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +99,11 @@ class AnnouncePosition:
     position: int
     ewt_s: float | None
 
+    def __init__(self, interaction: str, position: int, ewt_s: float | None) -> None:
+        self.interaction = interaction  # type: ignore[misc]
+        self.position = position  # type: ignore[misc]
+        self.ewt_s = ewt_s  # type: ignore[misc]
+
 
 @dataclass(frozen=True, slots=True)
 class SendToOverflow:
@@ -69,6 +111,10 @@ class SendToOverflow:
 
     interaction: str
     destination: str | None
+
+    def __init__(self, interaction: str, destination: str | None) -> None:
+        self.interaction = interaction  # type: ignore[misc]
+        self.destination = destination  # type: ignore[misc]
 
 
 Command = OfferInteraction | StartCallback | CancelOffer | NotifyAgentPaused | AnnouncePosition | SendToOverflow

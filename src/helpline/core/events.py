@@ -5,6 +5,11 @@ fact carries what is needed to replay it (``RoutingEngine.apply``) without decid
 again: the agents an offer went to, the place an interaction took in line, the skills left after
 a workflow step. ``event_to_record`` / ``event_from_record`` turn facts into ``(kind, payload)``
 pairs of JSON-safe values so the storage layer can persist them without knowing these classes.
+
+Two shapes here serve the compiled core (``helpline.native``): each record's ``__init__`` is
+written out, because mypyc compiles that one to native code while a dataclass-made one runs
+interpreted (interpreted, ``records.quick_init`` replaces it); and each ``KIND`` sits in a small
+base class, because mypyc counts a dataclass's ``ClassVar`` as a field.
 """
 
 from __future__ import annotations
@@ -14,6 +19,11 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from helpline.core.agent import AgentState
+from helpline.core.agent_events import AgentLoggedIn as AgentLoggedIn
+from helpline.core.agent_events import AgentLoggedOut as AgentLoggedOut
+from helpline.core.agent_events import AgentPaused as AgentPaused
+from helpline.core.agent_events import AgentStateChanged as AgentStateChanged
+from helpline.core.agent_events import AgentUnpaused as AgentUnpaused
 from helpline.core.config import Channel
 from helpline.core.records import quick_init_all
 
@@ -24,9 +34,12 @@ StrPairs = tuple[tuple[str, str], ...]
 # -- interactions ---------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class InteractionCreated:
+class _InteractionCreatedKind:
     KIND: ClassVar[str] = "interaction.created"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InteractionCreated(_InteractionCreatedKind):
     at: float
     interaction: str
     queue: str
@@ -37,12 +50,37 @@ class InteractionCreated:
     attributes: StrPairs
     customer: str | None
 
+    def __init__(
+        self,
+        at: float,
+        interaction: str,
+        queue: str,
+        channel: Channel,
+        priority: int,
+        skills: Pairs,
+        preferred_agent: str | None,
+        attributes: StrPairs,
+        customer: str | None,
+    ) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.queue = queue  # type: ignore[misc]
+        self.channel = channel  # type: ignore[misc]
+        self.priority = priority  # type: ignore[misc]
+        self.skills = skills  # type: ignore[misc]
+        self.preferred_agent = preferred_agent  # type: ignore[misc]
+        self.attributes = attributes  # type: ignore[misc]
+        self.customer = customer  # type: ignore[misc]
+
+
+class _InteractionQueuedKind:
+    KIND: ClassVar[str] = "interaction.queued"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class InteractionQueued:
+class InteractionQueued(_InteractionQueuedKind):
     """Entered a queue (on arrival, on transfer). ``ewt`` is the estimate given at entry."""
 
-    KIND: ClassVar[str] = "interaction.queued"
     at: float
     interaction: str
     queue: str
@@ -56,10 +94,41 @@ class InteractionQueued:
     exclusive_agent: str | None = None  # only this agent may take it (until exclusive_until)
     exclusive_until: float | None = None
 
+    def __init__(
+        self,
+        at: float,
+        interaction: str,
+        queue: str,
+        priority: int,
+        skills: Pairs,
+        order_at: float,
+        order_seq: int,
+        position: int,
+        ewt: float | None,
+        resumed_from: str | None = None,
+        exclusive_agent: str | None = None,
+        exclusive_until: float | None = None,
+    ) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.queue = queue  # type: ignore[misc]
+        self.priority = priority  # type: ignore[misc]
+        self.skills = skills  # type: ignore[misc]
+        self.order_at = order_at  # type: ignore[misc]
+        self.order_seq = order_seq  # type: ignore[misc]
+        self.position = position  # type: ignore[misc]
+        self.ewt = ewt  # type: ignore[misc]
+        self.resumed_from = resumed_from  # type: ignore[misc]
+        self.exclusive_agent = exclusive_agent  # type: ignore[misc]
+        self.exclusive_until = exclusive_until  # type: ignore[misc]
+
+
+class _InteractionOfferedKind:
+    KIND: ClassVar[str] = "interaction.offered"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class InteractionOffered:
-    KIND: ClassVar[str] = "interaction.offered"
+class InteractionOffered(_InteractionOfferedKind):
     at: float
     interaction: str
     agents: tuple[str, ...]  # several only under ring-all
@@ -68,69 +137,145 @@ class InteractionOffered:
     queue: str  # whose agents it went to
     callback: bool = False
 
+    def __init__(
+        self,
+        at: float,
+        interaction: str,
+        agents: tuple[str, ...],
+        offer: int,
+        timeout_at: float,
+        queue: str,
+        callback: bool = False,
+    ) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.agents = agents  # type: ignore[misc]
+        self.offer = offer  # type: ignore[misc]
+        self.timeout_at = timeout_at  # type: ignore[misc]
+        self.queue = queue  # type: ignore[misc]
+        self.callback = callback  # type: ignore[misc]
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class OfferAccepted:
+
+class _OfferAcceptedKind:
     KIND: ClassVar[str] = "offer.accepted"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OfferAccepted(_OfferAcceptedKind):
     at: float
     interaction: str
     agent: str
 
+    def __init__(self, at: float, interaction: str, agent: str) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.agent = agent  # type: ignore[misc]
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class OfferRejected:
+
+class _OfferRejectedKind:
     KIND: ClassVar[str] = "offer.rejected"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OfferRejected(_OfferRejectedKind):
     at: float
     interaction: str
     agent: str
 
+    def __init__(self, at: float, interaction: str, agent: str) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.agent = agent  # type: ignore[misc]
+
+
+class _OfferTimedOutKind:
+    KIND: ClassVar[str] = "offer.timed_out"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class OfferTimedOut:
-    KIND: ClassVar[str] = "offer.timed_out"
+class OfferTimedOut(_OfferTimedOutKind):
     at: float
     interaction: str
     agents: tuple[str, ...]
 
+    def __init__(self, at: float, interaction: str, agents: tuple[str, ...]) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.agents = agents  # type: ignore[misc]
+
+
+class _OfferCancelledKind:
+    KIND: ClassVar[str] = "offer.cancelled"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class OfferCancelled:
+class OfferCancelled(_OfferCancelledKind):
     """Reasons: answered-elsewhere, abandoned, agent-paused, agent-logout, overflow."""
 
-    KIND: ClassVar[str] = "offer.cancelled"
     at: float
     interaction: str
     agent: str
     reason: str
 
+    def __init__(self, at: float, interaction: str, agent: str, reason: str) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.agent = agent  # type: ignore[misc]
+        self.reason = reason  # type: ignore[misc]
+
+
+class _InteractionStartedKind:
+    KIND: ClassVar[str] = "interaction.started"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class InteractionStarted:
-    KIND: ClassVar[str] = "interaction.started"
+class InteractionStarted(_InteractionStartedKind):
     at: float
     interaction: str
     agent: str
 
+    def __init__(self, at: float, interaction: str, agent: str) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.agent = agent  # type: ignore[misc]
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class InteractionHeld:
+
+class _InteractionHeldKind:
     KIND: ClassVar[str] = "interaction.held"
-    at: float
-    interaction: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class InteractionResumed:
+class InteractionHeld(_InteractionHeldKind):
+    at: float
+    interaction: str
+
+    def __init__(self, at: float, interaction: str) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+
+
+class _InteractionResumedKind:
     KIND: ClassVar[str] = "interaction.resumed"
-    at: float
-    interaction: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class InteractionTransferred:
+class InteractionResumed(_InteractionResumedKind):
+    at: float
+    interaction: str
+
+    def __init__(self, at: float, interaction: str) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+
+
+class _InteractionTransferredKind:
+    KIND: ClassVar[str] = "interaction.transferred"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InteractionTransferred(_InteractionTransferredKind):
     """Followed by the agent's wrap-up (or release) and an InteractionQueued."""
 
-    KIND: ClassVar[str] = "interaction.transferred"
     at: float
     interaction: str
     from_agent: str
@@ -138,28 +283,65 @@ class InteractionTransferred:
     to_agent: str | None
     wrap_up: bool  # the transferring agent goes to wrap-up (else is free at once)
 
+    def __init__(
+        self,
+        at: float,
+        interaction: str,
+        from_agent: str,
+        to_queue: str,
+        to_agent: str | None,
+        wrap_up: bool,
+    ) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.from_agent = from_agent  # type: ignore[misc]
+        self.to_queue = to_queue  # type: ignore[misc]
+        self.to_agent = to_agent  # type: ignore[misc]
+        self.wrap_up = wrap_up  # type: ignore[misc]
+
+
+class _InteractionEndedKind:
+    KIND: ClassVar[str] = "interaction.ended"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class InteractionEnded:
-    KIND: ClassVar[str] = "interaction.ended"
+class InteractionEnded(_InteractionEndedKind):
     at: float
     interaction: str
     agent: str
     wrap_up: bool  # False: the queue has no wrap-up time, the agent is free at once
 
+    def __init__(self, at: float, interaction: str, agent: str, wrap_up: bool) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.agent = agent  # type: ignore[misc]
+        self.wrap_up = wrap_up  # type: ignore[misc]
+
+
+class _WrapUpStartedKind:
+    KIND: ClassVar[str] = "wrapup.started"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class WrapUpStarted:
-    KIND: ClassVar[str] = "wrapup.started"
+class WrapUpStarted(_WrapUpStartedKind):
     at: float
     interaction: str
     agent: str
     until: float
 
+    def __init__(self, at: float, interaction: str, agent: str, until: float) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.agent = agent  # type: ignore[misc]
+        self.until = until  # type: ignore[misc]
+
+
+class _WrapUpEndedKind:
+    KIND: ClassVar[str] = "wrapup.ended"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class WrapUpEnded:
-    KIND: ClassVar[str] = "wrapup.ended"
+class WrapUpEnded(_WrapUpEndedKind):
     at: float
     interaction: str
     agent: str
@@ -167,29 +349,65 @@ class WrapUpEnded:
     notes: str
     timed_out: bool
 
+    def __init__(
+        self,
+        at: float,
+        interaction: str,
+        agent: str,
+        disposition: str | None,
+        notes: str,
+        timed_out: bool,
+    ) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.agent = agent  # type: ignore[misc]
+        self.disposition = disposition  # type: ignore[misc]
+        self.notes = notes  # type: ignore[misc]
+        self.timed_out = timed_out  # type: ignore[misc]
+
+
+class _InteractionAbandonedKind:
+    KIND: ClassVar[str] = "interaction.abandoned"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class InteractionAbandoned:
-    KIND: ClassVar[str] = "interaction.abandoned"
+class InteractionAbandoned(_InteractionAbandonedKind):
     at: float
     interaction: str
     was: str  # queued, offered or callback-waiting
     waited_s: float
 
+    def __init__(self, at: float, interaction: str, was: str, waited_s: float) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.was = was  # type: ignore[misc]
+        self.waited_s = waited_s  # type: ignore[misc]
+
+
+class _CallbackRequestedKind:
+    KIND: ClassVar[str] = "interaction.callback_requested"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class CallbackRequested:
-    KIND: ClassVar[str] = "interaction.callback_requested"
+class CallbackRequested(_CallbackRequestedKind):
     at: float
     interaction: str
     number: str
 
+    def __init__(self, at: float, interaction: str, number: str) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.number = number  # type: ignore[misc]
+
+
+class _WorkflowStepAppliedKind:
+    KIND: ClassVar[str] = "interaction.step_applied"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class WorkflowStepApplied:
+class WorkflowStepApplied(_WorkflowStepAppliedKind):
     """A queue workflow step widened the interaction; it keeps its place in line."""
 
-    KIND: ClassVar[str] = "interaction.step_applied"
     at: float
     interaction: str
     step: int
@@ -198,76 +416,73 @@ class WorkflowStepApplied:
     queues: tuple[str, ...]
     groups: tuple[str, ...]
 
+    def __init__(
+        self,
+        at: float,
+        interaction: str,
+        step: int,
+        priority: int,
+        skills: Pairs,
+        queues: tuple[str, ...],
+        groups: tuple[str, ...],
+    ) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.step = step  # type: ignore[misc]
+        self.priority = priority  # type: ignore[misc]
+        self.skills = skills  # type: ignore[misc]
+        self.queues = queues  # type: ignore[misc]
+        self.groups = groups  # type: ignore[misc]
+
+
+class _InteractionOverflowedKind:
+    KIND: ClassVar[str] = "interaction.overflowed"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class InteractionOverflowed:
-    KIND: ClassVar[str] = "interaction.overflowed"
+class InteractionOverflowed(_InteractionOverflowedKind):
     at: float
     interaction: str
     destination: str | None
     waited_s: float
 
+    def __init__(self, at: float, interaction: str, destination: str | None, waited_s: float) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+        self.destination = destination  # type: ignore[misc]
+        self.waited_s = waited_s  # type: ignore[misc]
+
+
+class _PreferenceExpiredKind:
+    KIND: ClassVar[str] = "interaction.preference_expired"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class PreferenceExpired:
+class PreferenceExpired(_PreferenceExpiredKind):
     """The preferred agent did not become free in time; any matching agent may now take it."""
 
-    KIND: ClassVar[str] = "interaction.preference_expired"
     at: float
     interaction: str
 
+    def __init__(self, at: float, interaction: str) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
+
+
+class _ResumeWindowExpiredKind:
+    KIND: ClassVar[str] = "interaction.resume_expired"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class ResumeWindowExpired:
+class ResumeWindowExpired(_ResumeWindowExpiredKind):
     """The abandoned caller did not call back in time; their place is given up."""
 
-    KIND: ClassVar[str] = "interaction.resume_expired"
     at: float
     interaction: str
 
-
-# -- agents ---------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class AgentLoggedIn:
-    KIND: ClassVar[str] = "agent.logged_in"
-    at: float
-    agent: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class AgentLoggedOut:
-    KIND: ClassVar[str] = "agent.logged_out"
-    at: float
-    agent: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class AgentPaused:
-    KIND: ClassVar[str] = "agent.paused"
-    at: float
-    agent: str
-    reason: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class AgentUnpaused:
-    KIND: ClassVar[str] = "agent.unpaused"
-    at: float
-    agent: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class AgentStateChanged:
-    """The agent's wallboard state changed; ``reason`` names what caused it."""
-
-    KIND: ClassVar[str] = "agent.state_changed"
-    at: float
-    agent: str
-    state: AgentState
-    previous: AgentState
-    reason: str
+    def __init__(self, at: float, interaction: str) -> None:
+        self.at = at  # type: ignore[misc]
+        self.interaction = interaction  # type: ignore[misc]
 
 
 Event = (
@@ -359,7 +574,8 @@ def event_from_record(kind: str, payload: dict[str, Any]) -> Event:
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         raw = payload[f.name]
-        annotation = str(f.type)
+        # a string under ``from __future__ import annotations``; the class itself when compiled by mypyc
+        annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
         enum = _ENUM_FIELDS.get(annotation.split(" ")[0])
         if enum is not None and raw is not None:
             values[f.name] = enum(raw)
@@ -369,4 +585,4 @@ def event_from_record(kind: str, payload: dict[str, Any]) -> Event:
             values[f.name] = _decode(raw)
     return cls(**values)
 
-quick_init_all(*EVENT_TYPES)
+quick_init_all(*(cls for cls in EVENT_TYPES if cls.__module__ == __name__))  # agent facts: agent_events

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from helpline.core.config import Channel
 from helpline.core.errors import InvalidTransition
@@ -63,7 +63,7 @@ class Trigger(StrEnum):
 S = InteractionState
 T = Trigger
 
-TRANSITIONS: Mapping[tuple[InteractionState, Trigger], InteractionState] = {
+TRANSITIONS: Final[Mapping[tuple[InteractionState, Trigger], InteractionState]] = {
     (S.QUEUED, T.OFFER): S.OFFERED,
     (S.QUEUED, T.ABANDON): S.ABANDONED,
     (S.QUEUED, T.CALLBACK): S.CALLBACK_WAITING,
@@ -85,8 +85,8 @@ TRANSITIONS: Mapping[tuple[InteractionState, Trigger], InteractionState] = {
     (S.WRAP_UP, T.WRAP_DONE): S.ENDED,
 }
 
-WAITING = frozenset({S.QUEUED, S.CALLBACK_WAITING})
-TERMINAL = frozenset({S.ENDED, S.ABANDONED, S.OVERFLOWED})
+WAITING: Final = frozenset({S.QUEUED, S.CALLBACK_WAITING})
+TERMINAL: Final = frozenset({S.ENDED, S.ABANDONED, S.OVERFLOWED})
 
 
 @dataclass(slots=True)
@@ -110,10 +110,25 @@ class Offer:
     def from_dict(cls, d: Mapping[str, Any]) -> Offer:
         return cls(int(d["id"]), tuple(d["agents"]), float(d["timeout_at"]), d["queue"], bool(d["callback"]))
 
+    def __init__(
+        self,
+        id: int,
+        agents: tuple[str, ...],
+        timeout_at: float,
+        queue: str,
+        callback: bool = False,
+    ) -> None:
+        # written out so mypyc compiles it (a dataclass-made __init__ runs interpreted)
+        self.id = id
+        self.agents = agents
+        self.timeout_at = timeout_at
+        self.queue = queue
+        self.callback = callback
+
 
 # enum members for hot code: plain class attributes (see records.plain_members)
-_InteractionState = plain_members(InteractionState)
-_Trigger = plain_members(Trigger)
+_InteractionState: Final = plain_members(InteractionState)
+_Trigger: Final = plain_members(Trigger)
 
 
 class Interaction:

@@ -7,6 +7,10 @@ routing decision builds several facts and commands, so that alone was a visible 
 which skips the attribute lookup. Everything else stays as ``dataclass`` made it: same
 signature and defaults, still frozen (assignment raises ``FrozenInstanceError``), same
 equality, hash, repr, ``fields()`` and ``replace()``.
+
+The records also write their ``__init__`` out for the compiled core (``helpline.native``); a
+class compiled by mypyc keeps it, since mypyc made it native code, and interpreted it is replaced
+here (it assigns to frozen fields, which only a compiled class allows).
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ T = TypeVar("T")
 
 
 def quick_init(cls: type[T]) -> type[T]:
-    """Give the frozen, slotted dataclass ``cls`` a quicker ``__init__`` (see the module docstring)."""
+    """Give the frozen, slotted dataclass ``cls`` a quicker ``__init__`` (see the module docstring).
+
+    Compiled by mypyc, ``cls`` keeps the ``__init__`` written in its body: mypyc compiles that one to
+    native code, while a dataclass-made ``__init__`` would run interpreted. Interpreted, that
+    written-out ``__init__`` (which assigns to frozen fields) is replaced here.
+    """
+    if "__mypyc_attrs__" in cls.__dict__:
+        return cls
     namespace: dict[str, Any] = {"_MISSING": dataclasses.MISSING}
     args: list[str] = []
     body: list[str] = []

@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import Final, Protocol
 
 Sampler = Callable[[], float]
 
@@ -110,7 +110,7 @@ class Fixed:
         return lambda: value
 
 
-NEVER = Fixed(math.inf)
+NEVER: Final = Fixed(math.inf)
 """A duration that never ends (patience of a caller who never hangs up)."""
 
 

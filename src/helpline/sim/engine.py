@@ -33,7 +33,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from helpline.core import commands as C
 from helpline.core import inputs as I
@@ -44,8 +44,12 @@ from helpline.sim.arrivals import ArrivalStream
 from helpline.sim.distributions import Sampler
 from helpline.sim.model import Schedule, SimModel
 
-ARRIVE, PATIENCE, ACCEPT, END, SHIFT = range(5)
-INF = math.inf
+ARRIVE: Final = 0
+PATIENCE: Final = 1
+ACCEPT: Final = 2
+END: Final = 3
+SHIFT: Final = 4
+INF: Final = math.inf
 
 Progress = Callable[[int], None]
 

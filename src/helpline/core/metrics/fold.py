@@ -37,22 +37,31 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from helpline.core import events as E
 from helpline.core.agent import AgentState
 from helpline.core.config import TenantConfig
 
 #: Agent states counted as handling time in occupancy.
-HANDLING_STATES = frozenset({AgentState.BUSY, AgentState.WRAP_UP, AgentState.RESERVED})
+HANDLING_STATES: Final = frozenset({AgentState.BUSY, AgentState.WRAP_UP, AgentState.RESERVED})
 
-_DEFAULT_THRESHOLD_S = 20.0
-_NEITHER, _HANDLING, _AVAILABLE = range(3)
-_STATE_KIND: dict[AgentState, int] = {s: _HANDLING for s in HANDLING_STATES} | {AgentState.AVAILABLE: _AVAILABLE}
+_DEFAULT_THRESHOLD_S: Final = 20.0
+_NEITHER: Final = 0
+_HANDLING: Final = 1
+_AVAILABLE: Final = 2
+_STATE_KIND: Final[dict[AgentState, int]] = {s: _HANDLING for s in HANDLING_STATES} | {AgentState.AVAILABLE: _AVAILABLE}
 
 
 def _ratio(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
+
+
+_TOTALS_FIELDS: Final[tuple[str, ...]] = (
+    "abandoned", "answered", "answered_at_once", "answered_within", "callbacks", "ewt_abs_error_s",
+    "ewt_error_s", "ewt_missing", "ewt_n", "ewt_within", "handled", "offered", "overflowed",
+    "short_abandoned", "talk_s", "transferred_out", "wait_s", "wrap_s",
+)  # QueueTotals' attributes (mypyc cannot read a native class's __slots__)
 
 
 class QueueTotals:
@@ -101,7 +110,7 @@ class QueueTotals:
 
     def merge(self, other: QueueTotals) -> QueueTotals:
         """Add ``other`` into this one (returns self)."""
-        for name in QueueTotals.__slots__:
+        for name in _TOTALS_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
@@ -142,7 +151,7 @@ class QueueTotals:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {name: getattr(self, name) for name in sorted(QueueTotals.__slots__)}
+        out: dict[str, Any] = {name: getattr(self, name) for name in sorted(_TOTALS_FIELDS)}
         out.update(
             service_level=self.service_level,
             asa_s=self.asa_s,

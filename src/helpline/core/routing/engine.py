@@ -64,7 +64,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from helpline.core import commands as C
 from helpline.core import events as E
@@ -86,11 +86,15 @@ class Decision:
     events: tuple[E.Event, ...] = ()
     commands: tuple[C.Command, ...] = ()
 
+    def __init__(self, events: tuple[E.Event, ...] = (), commands: tuple[C.Command, ...] = ()) -> None:
+        self.events = events  # type: ignore[misc]
+        self.commands = commands  # type: ignore[misc]
+
 
 quick_init(Decision)
 
 
-_STATE_REASON: dict[type, str] = {
+_STATE_REASON: Final[dict[type, str]] = {
     E.AgentLoggedIn: "login",
     E.AgentLoggedOut: "logout",
     E.AgentUnpaused: "ready",
@@ -153,8 +157,9 @@ class RoutingEngine(Snapshots):
             E.AgentStateChanged: self._a_state_changed,
         }
 
-    def handle(self, event: I.Input, now: float) -> Decision:
+    def handle(self, event: I.Input | object, now: float) -> Decision:
         """Decide what ``event`` causes at time ``now``; raises CoreError (changing nothing) if it does not fit."""
+        # (``| object``: compiled by mypyc, a typed argument would raise TypeError before InvalidInput)
         handler = self._handlers.get(type(event))
         if handler is None:
             raise InvalidInput(f"not a routing input: {type(event).__name__}")

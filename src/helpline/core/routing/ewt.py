@@ -35,8 +35,10 @@ who can serve it.
 
 from __future__ import annotations
 
-ALPHA = 0.1
-RATE_SCALE = 1_000_000_000  # rates are summed as integers (units per 10^9 s) so sums are exact
+from typing import Final
+
+ALPHA: Final = 0.1
+RATE_SCALE: Final = 1_000_000_000  # rates are summed as integers (units per 10^9 s) so sums are exact
 
 
 def ewma(mean: float | None, value: float, alpha: float = ALPHA) -> float:

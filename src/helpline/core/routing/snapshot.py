@@ -5,13 +5,13 @@ rebuilt from it, not stored).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from helpline.core.interaction import WAITING, Interaction
 from helpline.core.routing.handlers_interaction import InteractionHandlers
 from helpline.core.routing.state import DAY_S, OFFER_TIMEOUT, RESUME_END, SLOT, ST, WRAP_END
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION: Final = 1
 
 
 class Snapshots(InteractionHandlers):

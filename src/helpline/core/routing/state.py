@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from helpline.core import commands as C
 from helpline.core import events as E
@@ -31,27 +31,32 @@ from helpline.core.routing.matching import (
 )
 from helpline.core.routing.workflow import ordered_steps
 
-DAY_S = 86400.0
+DAY_S: Final = 86400.0
 
-OFFER_TIMEOUT, WRAP_END, STEP_DUE, MAX_WAIT, PREFERENCE_END, RESUME_END = range(6)
+OFFER_TIMEOUT: Final = 0
+WRAP_END: Final = 1
+STEP_DUE: Final = 2
+MAX_WAIT: Final = 3
+PREFERENCE_END: Final = 4
+RESUME_END: Final = 5
 Timer = tuple[float, int, int, str, Any]
 
 # enum members for hot code: plain class attributes (see records.plain_members)
-ST = plain_members(InteractionState)
-TRIGGER = plain_members(Trigger)
-SLOT = plain_members(SlotState)
-SLOT_TRIGGER = plain_members(SlotTrigger)
-PRESENCE = plain_members(Presence)
-PRESENCE_TRIGGER = plain_members(PresenceTrigger)
-STRATEGY = plain_members(Strategy)
-CHANNEL = plain_members(Channel)
+ST: Final = plain_members(InteractionState)
+TRIGGER: Final = plain_members(Trigger)
+SLOT: Final = plain_members(SlotState)
+SLOT_TRIGGER: Final = plain_members(SlotTrigger)
+PRESENCE: Final = plain_members(Presence)
+PRESENCE_TRIGGER: Final = plain_members(PresenceTrigger)
+STRATEGY: Final = plain_members(Strategy)
+CHANNEL: Final = plain_members(Channel)
 # states in which workflow steps still apply, and in which maximum wait still counts
-STEPPING = frozenset({ST.QUEUED, ST.CALLBACK_WAITING, ST.OFFERED})
-TIMING_OUT = frozenset({ST.QUEUED, ST.OFFERED})
-FORGETTABLE = frozenset({ST.ENDED, ST.OVERFLOWED})
+STEPPING: Final = frozenset({ST.QUEUED, ST.CALLBACK_WAITING, ST.OFFERED})
+TIMING_OUT: Final = frozenset({ST.QUEUED, ST.OFFERED})
+FORGETTABLE: Final = frozenset({ST.ENDED, ST.OVERFLOWED})
 
 
-_CHANNEL_NAME: dict[Channel, str] = {c: c.value for c in Channel}
+_CHANNEL_NAME: Final[dict[Channel, str]] = {c: c.value for c in Channel}
 
 
 def route_channel(i: Interaction) -> Channel:

@@ -22,11 +22,12 @@ state changes, and the engine re-lists the agent then.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
 from helpline.core.agent import Agent
 from helpline.core.config import Strategy
 
-MASK64 = (1 << 64) - 1
+MASK64: Final = (1 << 64) - 1
 
 def mix64(x: int) -> int:
     """SplitMix64 finaliser: a fast, well-spread integer hash."""
