@@ -132,9 +132,12 @@ def register(app: typer.Typer) -> None:
             elapsed = time.perf_counter() - started
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(profile)
         else:
-            started = time.perf_counter()
-            result = simulator.run()
-            elapsed = time.perf_counter() - started
+            from helpline.runtime.gc_tuning import long_run
+
+            with long_run():  # the collector settings of a server after start-up (runtime.gc_tuning)
+                started = time.perf_counter()
+                result = simulator.run()
+                elapsed = time.perf_counter() - started
         totals = result.metrics.total("q")
         by_batch = result.metrics.queues["q"]
         full = [by_batch[k] for k in range(BATCHES) if k in by_batch and by_batch[k].offered]

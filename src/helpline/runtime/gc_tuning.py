@@ -12,6 +12,8 @@ decision to 28 ms. A larger first generation keeps passes rare and short.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 YOUNG_GENERATION = 50_000
 
@@ -22,3 +24,15 @@ def settle_after_start() -> None:
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_GENERATION, older, oldest)
+
+
+@contextmanager
+def long_run() -> Iterator[None]:
+    """The same settings for one long computation (a simulation, a benchmark), undone after it."""
+    threshold = gc.get_threshold()
+    settle_after_start()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -8,7 +8,7 @@ code that reads and changes it, and ``engine.RoutingEngine`` puts them together.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from helpline.core import commands as C
@@ -168,9 +168,6 @@ class EngineState:
         self._dirty_i: dict[str, None] = {}
         self._dirty_a: dict[str, Agent] = {}
         self._announce: list[tuple[str, int, float | None]] = []
-        # input handlers and fact appliers by type, filled in by RoutingEngine
-        self._handlers: dict[type, Callable[[Any, float], None]] = {}
-        self._appliers: dict[type, Callable[[Any], None]] = {}
 
     def _get_i(self, interaction_id: str) -> Interaction:
         i = self._interactions.get(interaction_id)
