@@ -4,8 +4,6 @@ requirement, free agents by pool and strategy key, and the wait-estimate aggrega
 
 from __future__ import annotations
 
-import heapq
-
 from helpline.core.agent import Agent
 from helpline.core.interaction import WAITING, Interaction
 from helpline.core.routing import ewt
@@ -80,18 +78,21 @@ class Indexes(EngineState):
         release rates it adds to wait estimates (only its free units are recomputed).
         """
         idx = a.index
+        pools = self._free_pools[idx]
+        if self._listed[idx]:  # the entries pushed last time go stale now
+            for _, fh, _ in pools:
+                fh.live -= 1
         stamp = self._stamp[idx] + 1
         self._stamp[idx] = stamp
         if a.has_free_capacity():
+            self._listed[idx] = True
             stamps = self._stamp
             seed = self.seed
             idle_entry = (a.total, a.idle_since, idx, stamp)
-            for strategy, fh, rr in self._free_pools[idx]:
-                entry = idle_entry if strategy is STRATEGY.LONGEST_IDLE else (*key_for(strategy, a, rr, seed), stamp)
-                heap = fh.heap
-                heapq.heappush(heap, entry)
-                if len(heap) > fh.limit:
-                    fh.compact(stamps)
+            for strategy, fh, rr in pools:
+                fh.push(idle_entry if strategy is STRATEGY.LONGEST_IDLE else (*key_for(strategy, a, rr, seed), stamp), stamps)
+        else:
+            self._listed[idx] = False
         self._update_aggregates(a, rates)
 
     def _freed(self, a: Agent, *, rates: bool = True) -> None:

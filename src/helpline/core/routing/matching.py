@@ -95,20 +95,24 @@ class Bucket:
 
 
 class FreeHeap:
-    """Free agents of one pool, ordered by the pool's strategy key."""
+    """Free agents of one pool, ordered by the pool's strategy key.
 
-    __slots__ = ("heap", "limit")
+    ``live`` counts the entries that are not stale (one per free member). At full load most
+    entries go stale soon after they are pushed (the agent was taken through another pool), and a
+    heap grown long with them costs a cache miss per level on every push and pop; so the heap is
+    rebuilt, in place, whenever stale entries outnumber live ones by a margin.
+    """
 
-    def __init__(self, members: int) -> None:
+    __slots__ = ("heap", "live")
+
+    def __init__(self) -> None:
         self.heap: list[FreeEntry] = []
-        # Rebuilding (a filter and a heapify) removes a stale entry for a fraction of what popping
-        # it off the top costs, so rebuild early; the slack grows with the pool so that a pool
-        # full of free agents still rebuilds only once per members/2 new entries.
-        self.limit = members + members // 2 + 16
+        self.live = 0
 
     def push(self, entry: FreeEntry, stamps: list[int]) -> None:
         heapq.heappush(self.heap, entry)
-        if len(self.heap) > self.limit:
+        self.live += 1
+        if len(self.heap) > 2 * self.live + 8:
             self.compact(stamps)
 
     def compact(self, stamps: list[int]) -> None:

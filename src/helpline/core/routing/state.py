@@ -107,7 +107,8 @@ class EngineState:
         self._day_ends = float("-inf")  # start of the day after self._day
         # indexes (rebuilt from the logical state)
         self._stamp: list[int] = [0] * len(self._agent_list)
-        self._free: dict[PoolKey, FreeHeap] = {p: FreeHeap(len(m)) for p, m in self._members.items()}
+        self._listed: list[bool] = [False] * len(self._agent_list)  # has live entries in its pools' free heaps
+        self._free: dict[PoolKey, FreeHeap] = {p: FreeHeap() for p in self._members}
         self._free_pools: list[list[tuple[Strategy, FreeHeap, dict[str, int] | None]]] = []
         for a in self._agent_list:
             pools: list[tuple[Strategy, FreeHeap, dict[str, int] | None]] = []
