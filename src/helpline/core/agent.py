@@ -172,9 +172,10 @@ class Agent:
         self.config = config
         self.id = config.id
         self.index = index
-        self.skills: Mapping[str, int] = config.skills
-        # copies of the configuration's limits, read on every capacity check
-        self.capacity: Mapping[Channel, int] = config.capacity
+        # copies of the configuration's skills and limits, read on every match and capacity check
+        # (plain dicts: the compiled core reads them without a method call)
+        self.skills: dict[str, int] = dict(config.skills)
+        self.capacity: dict[Channel, int] = dict(config.capacity)
         self.total_capacity = config.total_capacity
         self.presence = _Presence.OFFLINE
         self.pause_reason: str | None = None

@@ -21,7 +21,7 @@ is ignored once that no longer matches, and heaps are rebuilt when stale entries
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from helpline.core.config import Channel, SkillRequirement
@@ -58,7 +58,7 @@ def merge_requirements(*parts: Iterable[SkillRequirement]) -> dict[str, int]:
     return out
 
 
-def satisfies(agent_skills: Mapping[str, int], requirement: Iterable[tuple[str, int]]) -> bool:
+def satisfies(agent_skills: dict[str, int], requirement: Iterable[tuple[str, int]]) -> bool:
     # a plain loop: this runs for every candidate on the hot path and beats all() on a generator
     for skill, level in requirement:  # noqa: SIM110
         if agent_skills.get(skill, 0) < level:

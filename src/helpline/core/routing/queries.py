@@ -169,17 +169,25 @@ class Queries(Indexes):
                     return ewt.expected_wait(k, aggregate[0], aggregate[1])
                 # a narrower requirement (the queue's own and more): the members who meet it.
                 # Members meet the queue's own requirement already; check only what it adds.
-                own = dict(self._queue_requirement[queue_id])
-                extra = [(s, m) for s, m in items if own.get(s, 0) < m]
+                # Skills do not change, so who meets it is kept per requirement.
+                key = (queue_id, channel, items)
+                members = self._narrow_roster.get(key)
+                if members is None:
+                    own = dict(self._queue_requirement[queue_id])
+                    extra = [(s, m) for s, m in items if own.get(s, 0) < m]
+                    members = [
+                        (contrib, n)
+                        for skills, contrib, n in self._agg_roster[(queue_id, channel)]
+                        if all(skills.get(s, 0) >= m for s, m in extra)
+                    ]
+                    if len(self._narrow_roster) > 4096:
+                        self._narrow_roster.clear()
+                    self._narrow_roster[key] = members
                 free = rate = 0
-                for skills, contrib, n in self._agg_roster[(queue_id, channel)]:
-                    for s, m in extra:
-                        if skills.get(s, 0) < m:
-                            break
-                    else:
-                        f, r = contrib[n]
-                        free += f
-                        rate += r
+                for contrib, n in members:
+                    f, r = contrib[n]
+                    free += f
+                    rate += r
                 return ewt.expected_wait(k, free, rate)
         prior = self._queues[queue_id].aht_prior_s
         free = rate = 0

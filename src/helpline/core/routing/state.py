@@ -8,7 +8,6 @@ code that reads and changes it, and ``engine.RoutingEngine`` puts them together.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
 from typing import Any, Final
 
 from helpline.core import commands as C
@@ -144,13 +143,15 @@ class EngineState:
         # for a narrower requirement in the same queue sums the members' cached contributions
         # (kept as the agent's skills, the agent's contribution list and the group's index in it)
         self._agg_contrib: list[list[tuple[int, int]]] = [[(0, 0)] * len(m) for m in self._agg_members]
-        roster_of: dict[int, list[tuple[Mapping[str, int], list[tuple[int, int]], int]]] = {}
+        roster_of: dict[int, list[tuple[dict[str, int], list[tuple[int, int]], int]]] = {}
         for a in self._agent_list:
             for n, (*_, aggregates) in enumerate(self._agg_members[a.index]):
                 for aggregate in aggregates:
                     roster_of.setdefault(id(aggregate), []).append((a.skills, self._agg_contrib[a.index], n))
         self._agg_roster = {key: roster_of.get(id(aggregate), []) for key, aggregate in self._agg.items()}
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
+        # (queue, channel, requirement) -> the roster entries of the members who meet it
+        self._narrow_roster: dict[tuple[str, Channel, tuple[tuple[str, int], ...]], list[tuple[list[tuple[int, int]], int]]] = {}
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
         self._regs: dict[str, tuple[list[Bucket], str, int]] = {}
         # entered a queue this turn and not yet indexed: most are offered at once, so they are
