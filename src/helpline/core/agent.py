@@ -48,7 +48,7 @@ class PresenceTrigger(StrEnum):
     READY = "ready"
 
 
-PRESENCE_TRANSITIONS: Final[Mapping[tuple[Presence, PresenceTrigger], Presence]] = {
+PRESENCE_TRANSITIONS: Final[dict[tuple[Presence, PresenceTrigger], Presence]] = {
     (Presence.OFFLINE, PresenceTrigger.LOGIN): Presence.READY,
     (Presence.READY, PresenceTrigger.PAUSE): Presence.PAUSED,
     (Presence.PAUSED, PresenceTrigger.PAUSE): Presence.PAUSED,  # a new reason
@@ -71,7 +71,7 @@ class SlotTrigger(StrEnum):
     RELEASE = "release"  # reject, timeout, cancel, wrap-up done, or end without wrap-up
 
 
-SLOT_TRANSITIONS: Final[Mapping[tuple[SlotState, SlotTrigger], SlotState]] = {
+SLOT_TRANSITIONS: Final[dict[tuple[SlotState, SlotTrigger], SlotState]] = {
     (SlotState.OFFERED, SlotTrigger.ACCEPT): SlotState.ACTIVE,
     (SlotState.OFFERED, SlotTrigger.RELEASE): SlotState.RELEASED,
     (SlotState.ACTIVE, SlotTrigger.WRAP): SlotState.WRAP_UP,

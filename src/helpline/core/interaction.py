@@ -63,7 +63,7 @@ class Trigger(StrEnum):
 S = InteractionState
 T = Trigger
 
-TRANSITIONS: Final[Mapping[tuple[InteractionState, Trigger], InteractionState]] = {
+TRANSITIONS: Final[dict[tuple[InteractionState, Trigger], InteractionState]] = {
     (S.QUEUED, T.OFFER): S.OFFERED,
     (S.QUEUED, T.ABANDON): S.ABANDONED,
     (S.QUEUED, T.CALLBACK): S.CALLBACK_WAITING,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Final, Protocol
 
+from helpline.sim.arrivals import exponential
+
 Sampler = Callable[[], float]
 
 
@@ -40,7 +42,13 @@ class Exponential:
             raise ValueError(f"an exponential mean must be a positive number, got {self.mean!r}")
 
     def sampler(self, rng: random.Random) -> Sampler:
-        return partial(rng.expovariate, 1.0 / self.mean)
+        uniform = rng.random
+        rate = 1.0 / self.mean
+
+        def draw() -> float:
+            return exponential(uniform(), rate)
+
+        return draw
 
 
 @dataclass(frozen=True, slots=True)
