@@ -32,7 +32,6 @@ from typing import Any, Final
 
 from helpline.core.config import AgentConfig, Channel
 from helpline.core.errors import InvalidTransition
-from helpline.core.records import plain_members
 
 
 class Presence(StrEnum):
@@ -91,19 +90,29 @@ class AgentState(StrEnum):
     PAUSED = "paused"
 
 
-# enum members for hot code: plain class attributes (see records.plain_members)
-_Presence: Final = plain_members(Presence)
-_PresenceTrigger: Final = plain_members(PresenceTrigger)
-_SlotState: Final = plain_members(SlotState)
-_SlotTrigger: Final = plain_members(SlotTrigger)
-_AgentState: Final = plain_members(AgentState)
-_Channel: Final = plain_members(Channel)
+# enum members for hot code, as module constants: compiled, each is a static read (an
+# attribute of the enum class is a lookup by name each time)
+_AGENT_STATE_AVAILABLE: Final = AgentState.AVAILABLE
+_AGENT_STATE_BUSY: Final = AgentState.BUSY
+_AGENT_STATE_OFFLINE: Final = AgentState.OFFLINE
+_AGENT_STATE_PAUSED: Final = AgentState.PAUSED
+_AGENT_STATE_RESERVED: Final = AgentState.RESERVED
+_AGENT_STATE_WRAP_UP: Final = AgentState.WRAP_UP
+_CHANNEL_CALLBACK: Final = Channel.CALLBACK
+_CHANNEL_VOICE: Final = Channel.VOICE
+_PRESENCE_OFFLINE: Final = Presence.OFFLINE
+_PRESENCE_PAUSED: Final = Presence.PAUSED
+_PRESENCE_READY: Final = Presence.READY
+_PRESENCE_TRIGGER_LOGOUT: Final = PresenceTrigger.LOGOUT
+_SLOT_STATE_ACTIVE: Final = SlotState.ACTIVE
+_SLOT_STATE_OFFERED: Final = SlotState.OFFERED
+_SLOT_STATE_RELEASED: Final = SlotState.RELEASED
 
 
 def capacity_channel(channel: Channel, capacity: Mapping[Channel, int]) -> Channel:
     """The capacity bucket an interaction on ``channel`` uses for this agent."""
-    if channel is _Channel.CALLBACK and _Channel.CALLBACK not in capacity:
-        return _Channel.VOICE
+    if channel is _CHANNEL_CALLBACK and _CHANNEL_CALLBACK not in capacity:
+        return _CHANNEL_VOICE
     return channel
 
 
@@ -177,7 +186,7 @@ class Agent:
         self.skills: dict[str, int] = dict(config.skills)
         self.capacity: dict[Channel, int] = dict(config.capacity)
         self.total_capacity = config.total_capacity
-        self.presence = _Presence.OFFLINE
+        self.presence = _PRESENCE_OFFLINE
         self.pause_reason: str | None = None
         self.slots: dict[str, Slot] = {}
         self.load: dict[Channel, int] = {}
@@ -187,7 +196,7 @@ class Agent:
         self.handled_today = 0
         self.offers_total = 0
         self.aht: dict[str, list[float]] = {}  # channel -> [mean, count]
-        self.state = _AgentState.OFFLINE
+        self.state = _AGENT_STATE_OFFLINE
         self.state_since = 0.0
 
     # -- presence ---------------------------------------------------------------------------
@@ -196,34 +205,34 @@ class Agent:
         nxt = PRESENCE_TRANSITIONS.get((self.presence, trigger))
         if nxt is None:
             raise InvalidTransition("agent", self.id, self.presence.value, trigger.value)
-        if trigger is _PresenceTrigger.LOGOUT and any(s.state is not _SlotState.OFFERED for s in self.slots.values()):
+        if trigger is _PRESENCE_TRIGGER_LOGOUT and any(s.state is not _SLOT_STATE_OFFERED for s in self.slots.values()):
             raise InvalidTransition("agent", self.id, "holding work", trigger.value)
         return nxt
 
     def fire_presence(self, trigger: PresenceTrigger, reason: str | None = None) -> None:
         self.presence = self.check_presence(trigger)
-        self.pause_reason = reason if self.presence is _Presence.PAUSED else None
+        self.pause_reason = reason if self.presence is _PRESENCE_PAUSED else None
 
     # -- capacity ---------------------------------------------------------------------------
 
     def can_take(self, channel: Channel) -> bool:
-        if self.presence is not _Presence.READY or self.total >= self.total_capacity:
+        if self.presence is not _PRESENCE_READY or self.total >= self.total_capacity:
             return False
         caps = self.capacity
-        if channel is _Channel.CALLBACK and channel not in caps:  # capacity_channel, inlined: hot path
-            channel = _Channel.VOICE
+        if channel is _CHANNEL_CALLBACK and channel not in caps:  # capacity_channel, inlined: hot path
+            channel = _CHANNEL_VOICE
         return self.load.get(channel, 0) < caps.get(channel, 0)
 
     def free_for(self, channel: Channel) -> int:
         """How many more interactions on ``channel`` the agent could hold right now."""
-        if self.presence is not _Presence.READY:
+        if self.presence is not _PRESENCE_READY:
             return 0
         caps = self.capacity
         cc = capacity_channel(channel, caps)
         return max(0, min(caps.get(cc, 0) - self.load.get(cc, 0), self.total_capacity - self.total))
 
     def has_free_capacity(self) -> bool:
-        if self.presence is not _Presence.READY or self.total >= self.total_capacity:
+        if self.presence is not _PRESENCE_READY or self.total >= self.total_capacity:
             return False
         load = self.load
         for c, n in self.capacity.items():  # noqa: SIM110 - a plain loop: hot path
@@ -235,7 +244,7 @@ class Agent:
 
     def check_slot(self, interaction: str, trigger: SlotTrigger) -> SlotState:
         slot = self.slots.get(interaction)
-        state = slot.state if slot is not None else _SlotState.RELEASED
+        state = slot.state if slot is not None else _SLOT_STATE_RELEASED
         nxt = SLOT_TRANSITIONS.get((state, trigger))
         if nxt is None:
             raise InvalidTransition("agent", self.id, f"{state.value} on {interaction!r}", trigger.value)
@@ -245,9 +254,9 @@ class Agent:
         if interaction in self.slots:
             raise InvalidTransition("agent", self.id, f"already holding {interaction!r}", "offer")
         cc = channel
-        if cc is _Channel.CALLBACK and cc not in self.capacity:  # capacity_channel, inlined
-            cc = _Channel.VOICE
-        self.slots[interaction] = Slot(cc, _SlotState.OFFERED, at)
+        if cc is _CHANNEL_CALLBACK and cc not in self.capacity:  # capacity_channel, inlined
+            cc = _CHANNEL_VOICE
+        self.slots[interaction] = Slot(cc, _SLOT_STATE_OFFERED, at)
         self.load[cc] = self.load.get(cc, 0) + 1
         self.total += 1
         self.offers_total += 1
@@ -255,7 +264,7 @@ class Agent:
     def fire_slot(self, interaction: str, trigger: SlotTrigger, at: float, until: float | None = None) -> None:
         nxt = self.check_slot(interaction, trigger)
         slot = self.slots[interaction]
-        if nxt is _SlotState.RELEASED:
+        if nxt is _SLOT_STATE_RELEASED:
             del self.slots[interaction]
             self.load[slot.channel] -= 1
             self.total -= 1
@@ -263,30 +272,30 @@ class Agent:
         slot.state = nxt
         slot.since = at
         slot.until = until
-        if nxt is _SlotState.ACTIVE:
+        if nxt is _SLOT_STATE_ACTIVE:
             slot.accepted_at = at
 
     # -- read-outs --------------------------------------------------------------------------
 
     def summary(self) -> AgentState:
-        if self.presence is _Presence.OFFLINE:
-            return _AgentState.OFFLINE
+        if self.presence is _PRESENCE_OFFLINE:
+            return _AGENT_STATE_OFFLINE
         if self.slots:
             offered = wrapping = False
             for s in self.slots.values():
-                if s.state is _SlotState.ACTIVE:
-                    return _AgentState.BUSY
-                if s.state is _SlotState.OFFERED:
+                if s.state is _SLOT_STATE_ACTIVE:
+                    return _AGENT_STATE_BUSY
+                if s.state is _SLOT_STATE_OFFERED:
                     offered = True
                 else:
                     wrapping = True
             if offered:
-                return _AgentState.RESERVED
+                return _AGENT_STATE_RESERVED
             if wrapping:
-                return _AgentState.WRAP_UP
-        if self.presence is _Presence.PAUSED:
-            return _AgentState.PAUSED
-        return _AgentState.AVAILABLE
+                return _AGENT_STATE_WRAP_UP
+        if self.presence is _PRESENCE_PAUSED:
+            return _AGENT_STATE_PAUSED
+        return _AGENT_STATE_AVAILABLE
 
     def note_handle_time(self, channel: Channel, seconds: float, alpha: float) -> None:
         entry = self.aht.get(channel)  # a StrEnum member finds its value's key (and skips ``.value``: slow)

@@ -30,7 +30,6 @@ from typing import Any, Final
 
 from helpline.core.config import Channel
 from helpline.core.errors import InvalidTransition
-from helpline.core.records import plain_members
 
 
 class InteractionState(StrEnum):
@@ -126,9 +125,11 @@ class Offer:
         self.callback = callback
 
 
-# enum members for hot code: plain class attributes (see records.plain_members)
-_InteractionState: Final = plain_members(InteractionState)
-_Trigger: Final = plain_members(Trigger)
+# enum members for hot code, as module constants: compiled, each is a static read (an
+# attribute of the enum class is a lookup by name each time)
+_INTERACTION_STATE_CALLBACK_WAITING: Final = InteractionState.CALLBACK_WAITING
+_INTERACTION_STATE_QUEUED: Final = InteractionState.QUEUED
+_TRIGGER_REQUEUE: Final = Trigger.REQUEUE
 
 
 class Interaction:
@@ -189,7 +190,7 @@ class Interaction:
         self.attributes = attributes
         self.customer = customer
         self.created_at = created_at
-        self.state = _InteractionState.QUEUED
+        self.state = _INTERACTION_STATE_QUEUED
         self.enqueued_at = created_at
         self.order_at = created_at
         self.order_seq = order_seq
@@ -213,8 +214,8 @@ class Interaction:
         nxt = TRANSITIONS.get((self.state, trigger))
         if nxt is None:
             raise InvalidTransition("interaction", self.id, self.state.value, trigger.value)
-        if trigger is _Trigger.REQUEUE and self.callback_number is not None:
-            return _InteractionState.CALLBACK_WAITING
+        if trigger is _TRIGGER_REQUEUE and self.callback_number is not None:
+            return _INTERACTION_STATE_CALLBACK_WAITING
         return nxt
 
     def fire(self, trigger: Trigger) -> None:

@@ -19,15 +19,35 @@ from helpline.core.routing.state import (
     MAX_WAIT,
     OFFER_TIMEOUT,
     PREFERENCE_END,
-    PRESENCE_TRIGGER,
+    PRESENCE_TRIGGER_LOGIN,
+    PRESENCE_TRIGGER_LOGOUT,
+    PRESENCE_TRIGGER_PAUSE,
+    PRESENCE_TRIGGER_READY,
     RESUME_END,
-    SLOT,
-    SLOT_TRIGGER,
-    ST,
+    SLOT_TRIGGER_ACCEPT,
+    SLOT_TRIGGER_RELEASE,
+    SLOT_TRIGGER_WRAP,
+    SLOT_WRAP_UP,
+    ST_ABANDONED,
+    ST_CONNECTED,
+    ST_OFFERED,
+    ST_QUEUED,
+    ST_WRAP_UP,
     STEP_DUE,
     STEPPING,
     TIMING_OUT,
-    TRIGGER,
+    TRIGGER_ABANDON,
+    TRIGGER_ACCEPT,
+    TRIGGER_CALLBACK,
+    TRIGGER_END,
+    TRIGGER_END_NO_WRAP,
+    TRIGGER_HOLD,
+    TRIGGER_OFFER,
+    TRIGGER_OVERFLOW,
+    TRIGGER_REQUEUE,
+    TRIGGER_RESUME,
+    TRIGGER_TRANSFER,
+    TRIGGER_WRAP_DONE,
     WRAP_END,
     route_channel,
 )
@@ -120,13 +140,13 @@ class FactAppliers(Queries):
                 self._relist(a)
 
     def _requeue(self, i: Interaction) -> None:
-        i.fire(TRIGGER.REQUEUE)
+        i.fire(TRIGGER_REQUEUE)
         i.offer = None
         self._register(i)
 
     def _complete_work(self, a: Agent, i: Interaction, at: float) -> None:
         slot = a.slots[i.id]
-        a.fire_slot(i.id, SLOT_TRIGGER.RELEASE, at)
+        a.fire_slot(i.id, SLOT_TRIGGER_RELEASE, at)
         if slot.accepted_at is not None:
             seconds = at - slot.accepted_at
             a.note_handle_time(slot.channel, seconds, ewt.ALPHA)  # before _freed re-lists the agent
@@ -144,7 +164,7 @@ class FactAppliers(Queries):
     def _maybe_forget(self, i: Interaction) -> None:
         if i.wrap_agents:
             return
-        if i.state in FORGETTABLE or (i.state is ST.ABANDONED and i.abandoned_at is None):
+        if i.state in FORGETTABLE or (i.state is ST_ABANDONED and i.abandoned_at is None):
             self._unregister(i)
             del self._interactions[i.id]
 
@@ -174,7 +194,7 @@ class FactAppliers(Queries):
 
     def _a_queued(self, f: E.InteractionQueued) -> None:
         i = self._interactions[f.interaction]
-        if i.state is not ST.QUEUED:
+        if i.state is not ST_QUEUED:
             raise InvalidTransition("interaction", i.id, i.state.value, "enter a queue")
         if f.resumed_from is not None:
             old = self._interactions.get(f.resumed_from)
@@ -206,7 +226,7 @@ class FactAppliers(Queries):
 
     def _a_offered(self, f: E.InteractionOffered) -> None:
         i = self._interactions[f.interaction]
-        offered = i.check(TRIGGER.OFFER)
+        offered = i.check(TRIGGER_OFFER)
         self._unregister(i)
         i.state = offered
         agents = f.agents if type(f.agents) is tuple else tuple(f.agents)
@@ -229,9 +249,9 @@ class FactAppliers(Queries):
     def _a_accepted(self, f: E.OfferAccepted) -> None:
         i = self._interactions[f.interaction]
         a = self._agents[f.agent]
-        i.check(TRIGGER.ACCEPT)
-        a.fire_slot(i.id, SLOT_TRIGGER.ACCEPT, f.at)
-        i.fire(TRIGGER.ACCEPT)
+        i.check(TRIGGER_ACCEPT)
+        a.fire_slot(i.id, SLOT_TRIGGER_ACCEPT, f.at)
+        i.fire(TRIGGER_ACCEPT)
         a.misses = 0
         i.agent = a.id
         i.accepted_at = f.at
@@ -241,11 +261,11 @@ class FactAppliers(Queries):
 
     def _release_offer(self, i: Interaction, a: Agent, at: float) -> bool:
         """Free the agent's reserved slot; True if that was the last phone the offer was ringing."""
-        a.fire_slot(i.id, SLOT_TRIGGER.RELEASE, at)
+        a.fire_slot(i.id, SLOT_TRIGGER_RELEASE, at)
         self._freed(a, rates=False)  # no work done: handle times are unchanged
         self._touched.append(a)
         offer = i.offer
-        if i.state is not ST.OFFERED or offer is None or a.id not in offer.agents:
+        if i.state is not ST_OFFERED or offer is None or a.id not in offer.agents:
             return False
         offer.agents = tuple(x for x in offer.agents if x != a.id)
         return not offer.agents
@@ -276,21 +296,21 @@ class FactAppliers(Queries):
 
     def _a_started(self, f: E.InteractionStarted) -> None:
         i = self._interactions[f.interaction]
-        if i.state is not ST.CONNECTED or i.agent != f.agent:
+        if i.state is not ST_CONNECTED or i.agent != f.agent:
             raise InvalidTransition("interaction", i.id, i.state.value, "start")
 
     def _a_held(self, f: E.InteractionHeld) -> None:
-        self._interactions[f.interaction].fire(TRIGGER.HOLD)
+        self._interactions[f.interaction].fire(TRIGGER_HOLD)
 
     def _a_resumed(self, f: E.InteractionResumed) -> None:
-        self._interactions[f.interaction].fire(TRIGGER.RESUME)
+        self._interactions[f.interaction].fire(TRIGGER_RESUME)
 
     def _a_transferred(self, f: E.InteractionTransferred) -> None:
         i = self._interactions[f.interaction]
         a = self._agents[f.from_agent]
-        i.fire(TRIGGER.TRANSFER)
+        i.fire(TRIGGER_TRANSFER)
         if f.wrap_up:
-            a.fire_slot(i.id, SLOT_TRIGGER.WRAP, f.at)
+            a.fire_slot(i.id, SLOT_TRIGGER_WRAP, f.at)
             i.wrap_agents.append(a.id)
             self._touched.append(a)
         else:
@@ -300,12 +320,12 @@ class FactAppliers(Queries):
         i = self._interactions[f.interaction]
         a = self._agents[f.agent]
         if f.wrap_up:
-            i.fire(TRIGGER.END)
-            a.fire_slot(i.id, SLOT_TRIGGER.WRAP, f.at)
+            i.fire(TRIGGER_END)
+            a.fire_slot(i.id, SLOT_TRIGGER_WRAP, f.at)
             i.wrap_agents.append(a.id)
             self._touched.append(a)
         else:
-            i.fire(TRIGGER.END_NO_WRAP)
+            i.fire(TRIGGER_END_NO_WRAP)
             self._complete_work(a, i, f.at)
             self._maybe_forget(i)
 
@@ -317,19 +337,19 @@ class FactAppliers(Queries):
     def _a_wrap_ended(self, f: E.WrapUpEnded) -> None:
         i = self._interactions[f.interaction]
         a = self._agents[f.agent]
-        if a.slots.get(i.id) is None or a.slots[i.id].state is not SLOT.WRAP_UP:
+        if a.slots.get(i.id) is None or a.slots[i.id].state is not SLOT_WRAP_UP:
             raise InvalidTransition("agent", a.id, "not wrapping up", f"end wrap-up of {i.id!r}")
         self._complete_work(a, i, f.at)
         i.wrap_agents.remove(a.id)
-        if i.state is ST.WRAP_UP and i.agent == a.id:
-            i.fire(TRIGGER.WRAP_DONE)
+        if i.state is ST_WRAP_UP and i.agent == a.id:
+            i.fire(TRIGGER_WRAP_DONE)
         self._maybe_forget(i)
 
     def _a_abandoned(self, f: E.InteractionAbandoned) -> None:
         i = self._interactions[f.interaction]
-        i.check(TRIGGER.ABANDON)
+        i.check(TRIGGER_ABANDON)
         self._unregister(i)
-        i.fire(TRIGGER.ABANDON)
+        i.fire(TRIGGER_ABANDON)
         i.offer = None
         if i.customer is not None:
             key = (i.queue, i.customer)
@@ -345,9 +365,9 @@ class FactAppliers(Queries):
 
     def _a_callback(self, f: E.CallbackRequested) -> None:
         i = self._interactions[f.interaction]
-        i.check(TRIGGER.CALLBACK)
+        i.check(TRIGGER_CALLBACK)
         self._unregister(i)
-        i.fire(TRIGGER.CALLBACK)
+        i.fire(TRIGGER_CALLBACK)
         i.callback_number = f.number
         self._register(i)
 
@@ -367,9 +387,9 @@ class FactAppliers(Queries):
 
     def _a_overflowed(self, f: E.InteractionOverflowed) -> None:
         i = self._interactions[f.interaction]
-        i.check(TRIGGER.OVERFLOW)
+        i.check(TRIGGER_OVERFLOW)
         self._unregister(i)
-        i.fire(TRIGGER.OVERFLOW)
+        i.fire(TRIGGER_OVERFLOW)
         i.offer = None
         self._maybe_forget(i)
 
@@ -390,7 +410,7 @@ class FactAppliers(Queries):
 
     def _a_logged_in(self, f: E.AgentLoggedIn) -> None:
         a = self._agents[f.agent]
-        a.fire_presence(PRESENCE_TRIGGER.LOGIN)
+        a.fire_presence(PRESENCE_TRIGGER_LOGIN)
         a.idle_since = f.at
         a.misses = 0
         self._freed(a)
@@ -398,19 +418,19 @@ class FactAppliers(Queries):
 
     def _a_logged_out(self, f: E.AgentLoggedOut) -> None:
         a = self._agents[f.agent]
-        a.fire_presence(PRESENCE_TRIGGER.LOGOUT)
+        a.fire_presence(PRESENCE_TRIGGER_LOGOUT)
         self._relist(a)
         self._touched.append(a)
 
     def _a_paused(self, f: E.AgentPaused) -> None:
         a = self._agents[f.agent]
-        a.fire_presence(PRESENCE_TRIGGER.PAUSE, f.reason)
+        a.fire_presence(PRESENCE_TRIGGER_PAUSE, f.reason)
         self._relist(a)
         self._touched.append(a)
 
     def _a_unpaused(self, f: E.AgentUnpaused) -> None:
         a = self._agents[f.agent]
-        a.fire_presence(PRESENCE_TRIGGER.READY)
+        a.fire_presence(PRESENCE_TRIGGER_READY)
         a.idle_since = f.at
         a.misses = 0
         self._freed(a)

@@ -13,7 +13,17 @@ from helpline.core.errors import DuplicateEntity, InvalidInput, InvalidTransitio
 from helpline.core.interaction import Interaction
 from helpline.core.routing.handlers_agent import AgentHandlers
 from helpline.core.routing.matching import merge_requirements
-from helpline.core.routing.state import PRESENCE, ST, TRIGGER
+from helpline.core.routing.state import (
+    PRESENCE_OFFLINE,
+    ST_ABANDONED,
+    ST_OFFERED,
+    TRIGGER_ABANDON,
+    TRIGGER_CALLBACK,
+    TRIGGER_END,
+    TRIGGER_HOLD,
+    TRIGGER_RESUME,
+    TRIGGER_TRANSFER,
+)
 
 
 class InteractionHandlers(AgentHandlers):
@@ -49,7 +59,7 @@ class InteractionHandlers(AgentHandlers):
             old = self._interactions.get(self._resume.get((ev.queue, ev.customer), ""))
             if (
                 old is not None
-                and old.state is ST.ABANDONED
+                and old.state is ST_ABANDONED
                 and old.abandoned_at is not None
                 and now - old.abandoned_at <= qc.resume_window_s
             ):
@@ -75,7 +85,7 @@ class InteractionHandlers(AgentHandlers):
     def _offer_parties(self, interaction: str, agent: str) -> tuple[Interaction, Agent]:
         i = self._get_i(interaction)
         a = self._get_a(agent)
-        if i.state is not ST.OFFERED or i.offer is None or a.id not in i.offer.agents:
+        if i.state is not ST_OFFERED or i.offer is None or a.id not in i.offer.agents:
             raise InvalidTransition("interaction", i.id, i.state.value, f"answer an offer to {a.id!r}")
         return i, a
 
@@ -96,24 +106,24 @@ class InteractionHandlers(AgentHandlers):
 
     def _h_held(self, ev: I.InteractionHeld, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(TRIGGER.HOLD)
+        i.check(TRIGGER_HOLD)
         self._emit(E.InteractionHeld(now, i.id))
 
     def _h_resumed(self, ev: I.InteractionResumed, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(TRIGGER.RESUME)
+        i.check(TRIGGER_RESUME)
         self._emit(E.InteractionResumed(now, i.id))
 
     def _h_transferred(self, ev: I.InteractionTransferred, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(TRIGGER.TRANSFER)
+        i.check(TRIGGER_TRANSFER)
         if ev.to_queue is None and ev.to_agent is None:
             raise InvalidInput(f"interaction {i.id!r}: a transfer needs a queue or an agent")
         target = ev.to_queue if ev.to_queue is not None else i.queue
         qc = self._get_q(target)
         if ev.to_agent is not None:
             ta = self._get_a(ev.to_agent)
-            if ta.presence is PRESENCE.OFFLINE:
+            if ta.presence is PRESENCE_OFFLINE:
                 raise InvalidTransition("agent", ta.id, ta.presence.value, "receive a transfer")
         assert i.agent is not None
         from_agent = i.agent
@@ -138,7 +148,7 @@ class InteractionHandlers(AgentHandlers):
 
     def _h_ended(self, ev: I.InteractionEnded, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(TRIGGER.END)
+        i.check(TRIGGER_END)
         assert i.agent is not None
         wrap_s = self._queues[i.queue].wrap_up_s
         self._emit(E.InteractionEnded(now, i.id, i.agent, wrap_s > 0))
@@ -164,7 +174,7 @@ class InteractionHandlers(AgentHandlers):
 
     def _h_abandoned(self, ev: I.InteractionAbandoned, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(TRIGGER.ABANDON)
+        i.check(TRIGGER_ABANDON)
         was = i.state.value
         if i.offer is not None:
             for x in i.offer.agents:
@@ -174,7 +184,7 @@ class InteractionHandlers(AgentHandlers):
 
     def _h_callback(self, ev: I.CallbackRequested, now: float) -> None:
         i = self._get_i(ev.interaction)
-        i.check(TRIGGER.CALLBACK)
+        i.check(TRIGGER_CALLBACK)
         if not ev.number:
             raise InvalidInput(f"interaction {i.id!r}: a callback needs a number")
         self._emit(E.CallbackRequested(now, i.id, ev.number))

@@ -8,7 +8,12 @@ from helpline.core.agent import Agent
 from helpline.core.interaction import WAITING, Interaction
 from helpline.core.routing import ewt
 from helpline.core.routing.matching import Bucket, Signature, WaitEntry, agent_pool, group_pool, queue_pool
-from helpline.core.routing.state import PRESENCE, STRATEGY, EngineState, route_channel
+from helpline.core.routing.state import (
+    PRESENCE_READY,
+    STRATEGY_LONGEST_IDLE,
+    EngineState,
+    route_channel,
+)
 from helpline.core.routing.strategies import key_for
 
 
@@ -90,7 +95,7 @@ class Indexes(EngineState):
             seed = self.seed
             idle_entry = (a.total, a.idle_since, idx, stamp)
             for strategy, fh, rr in pools:
-                fh.push(idle_entry if strategy is STRATEGY.LONGEST_IDLE else (*key_for(strategy, a, rr, seed), stamp), stamps)
+                fh.push(idle_entry if strategy is STRATEGY_LONGEST_IDLE else (*key_for(strategy, a, rr, seed), stamp), stamps)
         else:
             self._listed[idx] = False
         self._update_aggregates(a, rates)
@@ -104,7 +109,7 @@ class Indexes(EngineState):
         if not memberships:
             return
         contrib = self._agg_contrib[a.index]
-        ready = a.presence is PRESENCE.READY
+        ready = a.presence is PRESENCE_READY
         room = a.total_capacity - a.total
         load = a.load
         aht = a.aht

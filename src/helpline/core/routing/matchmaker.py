@@ -15,7 +15,12 @@ from helpline.core.config import Channel
 from helpline.core.interaction import WAITING, Interaction
 from helpline.core.routing.appliers import FactAppliers
 from helpline.core.routing.matching import Bucket, PoolKey, group_pool, queue_pool, satisfies
-from helpline.core.routing.state import CHANNEL, STRATEGY, route_channel
+from helpline.core.routing.state import (
+    CHANNEL_VOICE,
+    STRATEGY_HIGHEST_PROFICIENCY,
+    STRATEGY_RING_ALL,
+    route_channel,
+)
 from helpline.core.routing.strategies import proficiency_score
 
 
@@ -89,13 +94,13 @@ class Matchmaker(FactAppliers):
                 continue
             pool = queue_pool(qid)
             strategy = qc.strategy
-            if strategy is STRATEGY.RING_ALL and channel is CHANNEL.VOICE:
+            if strategy is STRATEGY_RING_ALL and channel is CHANNEL_VOICE:
                 found = self._all_free(pool, channel, requirement, avoid, i.id)
                 if found:
                     self._offer(i, found, qid, now)
                     return
                 continue
-            if strategy is STRATEGY.HIGHEST_PROFICIENCY:
+            if strategy is STRATEGY_HIGHEST_PROFICIENCY:
                 chosen = self._best_scored(pool, channel, i.skills, avoid, i.id)
             else:
                 chosen = self._first_free(pool, channel, requirement, avoid, i.id)

@@ -13,7 +13,14 @@ from helpline.core.interaction import WAITING, InteractionState
 from helpline.core.routing import ewt
 from helpline.core.routing.indexes import Indexes
 from helpline.core.routing.matching import group_pool, merge_requirements, queue_pool, satisfies
-from helpline.core.routing.state import _CHANNEL_NAME, CHANNEL, PRESENCE, ST, route_channel
+from helpline.core.routing.state import (
+    _CHANNEL_NAME,
+    CHANNEL_VOICE,
+    PRESENCE_OFFLINE,
+    PRESENCE_READY,
+    ST_OFFERED,
+    route_channel,
+)
 
 
 class Queries(Indexes):
@@ -43,7 +50,7 @@ class Queries(Indexes):
         now: float,
         skills: Sequence[SkillRequirement] = (),
         priority: int = 0,
-        channel: Channel = CHANNEL.VOICE,
+        channel: Channel = CHANNEL_VOICE,
     ) -> float | None:
         """The wait a new interaction with these requirements would be told on entering the queue."""
         qc = self._get_q(queue_id)
@@ -88,7 +95,7 @@ class Queries(Indexes):
         """Per queue: waiting, offered, oldest wait, and staffed/available agents (a wallboard row)."""
         offered: dict[str, int] = {}
         for i in self._interactions.values():
-            if i.state is ST.OFFERED:
+            if i.state is ST_OFFERED:
                 offered[i.queue] = offered.get(i.queue, 0) + 1
         out: dict[str, dict[str, Any]] = {}
         for q in self._queues:
@@ -97,7 +104,7 @@ class Queries(Indexes):
                 "waiting": len(self._queue_waiting[q]),
                 "offered": offered.get(q, 0),
                 "oldest_wait_s": self.oldest_wait(q, now),
-                "staffed": sum(1 for a in members if a.presence is not PRESENCE.OFFLINE),
+                "staffed": sum(1 for a in members if a.presence is not PRESENCE_OFFLINE),
                 "available": sum(1 for a in members if a.has_free_capacity()),
             }
         return out
@@ -110,7 +117,7 @@ class Queries(Indexes):
 
     def _contribution(self, a: Agent, channel: Channel, prior: float) -> tuple[int, int]:
         """(free units, release rate) the agent adds to an estimate on ``channel``."""
-        if a.presence is not PRESENCE.READY:
+        if a.presence is not PRESENCE_READY:
             return (0, 0)
         caps = a.config.capacity
         cc = capacity_channel(channel, caps)

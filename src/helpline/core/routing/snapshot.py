@@ -9,7 +9,15 @@ from typing import Any, Final
 
 from helpline.core.interaction import WAITING, Interaction
 from helpline.core.routing.handlers_interaction import InteractionHandlers
-from helpline.core.routing.state import DAY_S, OFFER_TIMEOUT, RESUME_END, SLOT, ST, WRAP_END
+from helpline.core.routing.state import (
+    DAY_S,
+    OFFER_TIMEOUT,
+    RESUME_END,
+    SLOT_WRAP_UP,
+    ST_ABANDONED,
+    ST_OFFERED,
+    WRAP_END,
+)
 
 SNAPSHOT_VERSION: Final = 1
 
@@ -53,14 +61,14 @@ class Snapshots(InteractionHandlers):
         for a in self._agent_list:
             self._relist(a)
             for iid, slot in a.slots.items():
-                if slot.state is SLOT.WRAP_UP and slot.until is not None:
+                if slot.state is SLOT_WRAP_UP and slot.until is not None:
                     self._arm(slot.until, WRAP_END, iid, (a.id, iid))
         for i in self._interactions.values():
             if i.state in WAITING:
                 self._register(i)
-            if i.state is ST.OFFERED and i.offer is not None:
+            if i.state is ST_OFFERED and i.offer is not None:
                 self._arm(i.offer.timeout_at, OFFER_TIMEOUT, i.id, i.offer.id)
-            if i.state is ST.ABANDONED and i.abandoned_at is not None:
+            if i.state is ST_ABANDONED and i.abandoned_at is not None:
                 window = self._queues[i.queue].resume_window_s if i.queue in self._queues else 0.0
                 self._arm(i.abandoned_at + window, RESUME_END, i.id, i.abandoned_at)
             self._arm_interaction_timers(i)

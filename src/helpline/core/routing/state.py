@@ -16,7 +16,6 @@ from helpline.core.agent import Agent, Presence, PresenceTrigger, SlotState, Slo
 from helpline.core.config import Channel, QueueConfig, Strategy, TenantConfig, WorkflowStep
 from helpline.core.errors import UnknownEntity
 from helpline.core.interaction import Interaction, InteractionState, Trigger
-from helpline.core.records import plain_members
 from helpline.core.routing.matching import (
     Bucket,
     FreeHeap,
@@ -40,19 +39,49 @@ PREFERENCE_END: Final = 4
 RESUME_END: Final = 5
 Timer = tuple[float, int, int, str, Any]
 
-# enum members for hot code: plain class attributes (see records.plain_members)
-ST: Final = plain_members(InteractionState)
-TRIGGER: Final = plain_members(Trigger)
-SLOT: Final = plain_members(SlotState)
-SLOT_TRIGGER: Final = plain_members(SlotTrigger)
-PRESENCE: Final = plain_members(Presence)
-PRESENCE_TRIGGER: Final = plain_members(PresenceTrigger)
-STRATEGY: Final = plain_members(Strategy)
-CHANNEL: Final = plain_members(Channel)
+# enum members for hot code, as module constants: compiled, each is a static read (an
+# attribute of the enum class is a lookup by name each time)
+CHANNEL_CALLBACK: Final = Channel.CALLBACK
+CHANNEL_VOICE: Final = Channel.VOICE
+PRESENCE_OFFLINE: Final = Presence.OFFLINE
+PRESENCE_READY: Final = Presence.READY
+PRESENCE_TRIGGER_LOGIN: Final = PresenceTrigger.LOGIN
+PRESENCE_TRIGGER_LOGOUT: Final = PresenceTrigger.LOGOUT
+PRESENCE_TRIGGER_PAUSE: Final = PresenceTrigger.PAUSE
+PRESENCE_TRIGGER_READY: Final = PresenceTrigger.READY
+SLOT_OFFERED: Final = SlotState.OFFERED
+SLOT_TRIGGER_ACCEPT: Final = SlotTrigger.ACCEPT
+SLOT_TRIGGER_RELEASE: Final = SlotTrigger.RELEASE
+SLOT_TRIGGER_WRAP: Final = SlotTrigger.WRAP
+SLOT_WRAP_UP: Final = SlotState.WRAP_UP
+STRATEGY_HIGHEST_PROFICIENCY: Final = Strategy.HIGHEST_PROFICIENCY
+STRATEGY_LONGEST_IDLE: Final = Strategy.LONGEST_IDLE
+STRATEGY_RING_ALL: Final = Strategy.RING_ALL
+STRATEGY_ROUND_ROBIN: Final = Strategy.ROUND_ROBIN
+ST_ABANDONED: Final = InteractionState.ABANDONED
+ST_CALLBACK_WAITING: Final = InteractionState.CALLBACK_WAITING
+ST_CONNECTED: Final = InteractionState.CONNECTED
+ST_ENDED: Final = InteractionState.ENDED
+ST_OFFERED: Final = InteractionState.OFFERED
+ST_OVERFLOWED: Final = InteractionState.OVERFLOWED
+ST_QUEUED: Final = InteractionState.QUEUED
+ST_WRAP_UP: Final = InteractionState.WRAP_UP
+TRIGGER_ABANDON: Final = Trigger.ABANDON
+TRIGGER_ACCEPT: Final = Trigger.ACCEPT
+TRIGGER_CALLBACK: Final = Trigger.CALLBACK
+TRIGGER_END: Final = Trigger.END
+TRIGGER_END_NO_WRAP: Final = Trigger.END_NO_WRAP
+TRIGGER_HOLD: Final = Trigger.HOLD
+TRIGGER_OFFER: Final = Trigger.OFFER
+TRIGGER_OVERFLOW: Final = Trigger.OVERFLOW
+TRIGGER_REQUEUE: Final = Trigger.REQUEUE
+TRIGGER_RESUME: Final = Trigger.RESUME
+TRIGGER_TRANSFER: Final = Trigger.TRANSFER
+TRIGGER_WRAP_DONE: Final = Trigger.WRAP_DONE
 # states in which workflow steps still apply, and in which maximum wait still counts
-STEPPING: Final = frozenset({ST.QUEUED, ST.CALLBACK_WAITING, ST.OFFERED})
-TIMING_OUT: Final = frozenset({ST.QUEUED, ST.OFFERED})
-FORGETTABLE: Final = frozenset({ST.ENDED, ST.OVERFLOWED})
+STEPPING: Final = frozenset({ST_QUEUED, ST_CALLBACK_WAITING, ST_OFFERED})
+TIMING_OUT: Final = frozenset({ST_QUEUED, ST_OFFERED})
+FORGETTABLE: Final = frozenset({ST_ENDED, ST_OVERFLOWED})
 
 
 _CHANNEL_NAME: Final[dict[Channel, str]] = {c: c.value for c in Channel}
@@ -60,7 +89,7 @@ _CHANNEL_NAME: Final[dict[Channel, str]] = {c: c.value for c in Channel}
 
 def route_channel(i: Interaction) -> Channel:
     """A waiting callback is routed as a callback (agents' voice capacity unless they have one)."""
-    return CHANNEL.CALLBACK if i.callback_number is not None else i.channel
+    return CHANNEL_CALLBACK if i.callback_number is not None else i.channel
 
 
 class EngineState:
@@ -96,7 +125,7 @@ class EngineState:
         self._interactions: dict[str, Interaction] = {}
         self._resume: dict[tuple[str, str], str] = {}
         self._rr: dict[str, dict[str, int]] = {
-            q.id: {} for q in config.queues if q.strategy is STRATEGY.ROUND_ROBIN
+            q.id: {} for q in config.queues if q.strategy is STRATEGY_ROUND_ROBIN
         }
         self._rr_counter: dict[str, int] = dict.fromkeys(self._rr, 0)
         self._queue_aht: dict[str, list[float]] = {}
@@ -115,7 +144,7 @@ class EngineState:
                 if q in self._queues:
                     pools.append((self._queues[q].strategy, self._free[queue_pool(q)], self._rr.get(q)))
             for g in a.config.groups:
-                pools.append((STRATEGY.LONGEST_IDLE, self._free[group_pool(g)], None))
+                pools.append((STRATEGY_LONGEST_IDLE, self._free[group_pool(g)], None))
             self._free_pools.append(pools)
         # wait-estimate aggregates per (queue, channel) over the members meeting the queue's own
         # requirement: [free units, release rate] (see routing.ewt)

@@ -13,10 +13,12 @@ from helpline.core.routing.state import (
     MAX_WAIT,
     OFFER_TIMEOUT,
     PREFERENCE_END,
-    PRESENCE,
+    PRESENCE_READY,
     RESUME_END,
-    SLOT,
-    ST,
+    SLOT_OFFERED,
+    SLOT_WRAP_UP,
+    ST_ABANDONED,
+    ST_OFFERED,
     STEP_DUE,
     STEPPING,
     TIMING_OUT,
@@ -35,12 +37,12 @@ class Timers(Matchmaker):
             agent_id, iid = token
             a = self._agents.get(agent_id)
             slot = a.slots.get(iid) if a is not None else None
-            return slot is not None and slot.state is SLOT.WRAP_UP and slot.until == due
+            return slot is not None and slot.state is SLOT_WRAP_UP and slot.until == due
         i = self._interactions.get(ident)
         if i is None:
             return False
         if kind == OFFER_TIMEOUT:
-            return i.state is ST.OFFERED and i.offer is not None and i.offer.id == token
+            return i.state is ST_OFFERED and i.offer is not None and i.offer.id == token
         if kind == STEP_DUE:
             return (
                 (i.entry, i.step_index) == token
@@ -52,7 +54,7 @@ class Timers(Matchmaker):
         if kind == PREFERENCE_END:
             return i.entry == token and i.exclusive_agent is not None and i.exclusive_until == due
         if kind == RESUME_END:
-            return i.state is ST.ABANDONED and i.abandoned_at == token
+            return i.state is ST_ABANDONED and i.abandoned_at == token
         return False
 
     def _fire(self, entry: Timer, now: float) -> None:
@@ -98,11 +100,11 @@ class Timers(Matchmaker):
         self._cancel_agent_offers(a, "agent-paused", now)
 
     def _cancel_agent_offers(self, a: Agent, reason: str, now: float) -> None:
-        for iid in [k for k, s in a.slots.items() if s.state is SLOT.OFFERED]:
+        for iid in [k for k, s in a.slots.items() if s.state is SLOT_OFFERED]:
             self._emit(E.OfferCancelled(now, iid, a.id, reason))
             self._commands.append(C.CancelOffer(iid, a.id, reason))
 
     def _check_misses(self, a: Agent, queue: str, now: float) -> None:
         limit = self._queues[queue].max_consecutive_misses
-        if limit > 0 and a.misses >= limit and a.presence is PRESENCE.READY:
+        if limit > 0 and a.misses >= limit and a.presence is PRESENCE_READY:
             self._pause(a, "missed", now, notify=True)
