@@ -172,7 +172,8 @@ class Queries(Indexes):
         if exclusive is None and not groups and len(queues) == 1 and queues[0] == queue_id:
             aggregate = self._agg.get((queue_id, channel))
             if aggregate is not None:
-                if items == self._queue_requirement[queue_id]:
+                own_items = self._queue_requirement[queue_id]
+                if items is own_items or items == own_items:  # the same tuple, usually: no element compare
                     return ewt.expected_wait(k, aggregate[0], aggregate[1])
                 # a narrower requirement (the queue's own and more): the members who meet it.
                 # Members meet the queue's own requirement already; check only what it adds.
