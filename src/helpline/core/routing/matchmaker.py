@@ -128,6 +128,12 @@ class Matchmaker(FactAppliers):
     def _first_free(
         self, pool: PoolKey, channel: Channel, requirement: Sequence[tuple[str, int]], avoid: str | None, iid: str
     ) -> Agent | None:
+        """The free agent of ``pool`` first by its strategy who can take the interaction.
+
+        Usually the heap's top (after dropping stale entries there). When the top cannot take
+        it (a skill the interaction adds, an agent to avoid), one pass over the heap finds the
+        smallest entry that can: cheaper than popping entries off and pushing them back.
+        """
         fh = self._free.get(pool)
         if fh is None:
             return None
@@ -135,8 +141,6 @@ class Matchmaker(FactAppliers):
         stamps = self._stamp
         agents = self._agent_list
         fresh = self._dirty_a
-        skipped: list[Any] | None = None
-        chosen = None
         while heap:
             entry = heap[0]
             idx = entry[-2]
@@ -145,21 +149,29 @@ class Matchmaker(FactAppliers):
                 continue
             a = agents[idx]
             if (
-                a.id == avoid
-                or a.id in fresh
-                or iid in a.slots  # e.g. wrapping up this very interaction after transferring it
-                or not a.can_take(channel)
-                or not satisfies(a.skills, requirement)
+                a.id != avoid
+                and a.id not in fresh
+                and iid not in a.slots  # e.g. wrapping up this very interaction after transferring it
+                and a.can_take(channel)
+                and satisfies(a.skills, requirement)
             ):
-                if skipped is None:
-                    skipped = []
-                skipped.append(heapq.heappop(heap))
-                continue
-            chosen = a
+                return a
             break
-        if skipped is not None:
-            for entry in skipped:
-                heapq.heappush(heap, entry)
+        chosen: Agent | None = None
+        best: Any = None
+        for entry in heap:
+            idx = entry[-2]
+            if stamps[idx] != entry[-1] or (best is not None and not entry < best):
+                continue
+            a = agents[idx]
+            if (
+                a.id != avoid
+                and a.id not in fresh
+                and iid not in a.slots
+                and a.can_take(channel)
+                and satisfies(a.skills, requirement)
+            ):
+                chosen, best = a, entry
         return chosen
 
     def _live_free(self, pool: PoolKey, iid: str) -> Iterable[tuple[tuple[float, ...], Agent]]:
