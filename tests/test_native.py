@@ -69,7 +69,11 @@ def test_no_build_is_quietly_interpreted(tmp_path: Path) -> None:
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        env={**os.environ, "HELPLINE_NATIVE": "1", **env},
+        capture_output=True,
+        text=True,
+        check=True,
     )
 
 
@@ -93,3 +97,23 @@ def test_the_fresh_build_is_what_runs() -> None:
     assert all(f.endswith(SUFFIX) for f in done.stdout.split())
     off = run_python("import helpline.core.routing.engine as m; print(m.__file__)", HELPLINE_NATIVE="0")
     assert off.stdout.strip().endswith("engine.py")
+
+
+def test_the_metric_totals_merge_every_field() -> None:
+    """``merge`` and ``as_dict`` walk a written list of QueueTotals' fields (compiled classes
+    have no readable ``__slots__``): it must name every attribute ``__init__`` sets."""
+    import ast
+
+    from helpline.core.metrics import fold
+
+    tree = ast.parse(native.module_path(native.source_root(), "helpline.core.metrics.fold").read_text())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "QueueTotals")
+    init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    assigned = {
+        t.attr
+        for n in ast.walk(init)
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+    }
+    assert assigned == set(fold._TOTALS_FIELDS)

@@ -76,7 +76,7 @@ def source_root() -> Path:
 
 def default_build_dir() -> Path:
     override = os.environ.get("HELPLINE_NATIVE_DIR")
-    return Path(override) if override else source_root().parent / "build" / "native"
+    return Path(override).resolve() if override else source_root().parent / "build" / "native"
 
 
 def module_path(root: Path, module: str) -> Path:
@@ -102,6 +102,7 @@ class BuildState:
 
 def check(build_dir: Path, root: Path | None = None) -> BuildState:
     root = root if root is not None else source_root()
+    build_dir = build_dir.resolve()
     try:
         manifest = json.loads((build_dir / MANIFEST).read_text())
     except (OSError, ValueError):
@@ -109,6 +110,8 @@ def check(build_dir: Path, root: Path | None = None) -> BuildState:
     if manifest.get("abi") != abi():
         return BuildState({}, f"compiled for {manifest.get('abi')}, this is {abi()}", stale=True)
     modules = manifest.get("modules", {})
+    if set(modules) != set(MODULES) and root == source_root():
+        return BuildState({}, "the list of compiled modules changed since the build", stale=True)
     try:
         current = source_hashes(root, list(modules))
     except OSError as e:

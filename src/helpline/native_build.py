@@ -37,13 +37,16 @@ setup(
 
 def build(build_dir: Path | None = None, *, force: bool = False) -> int:
     """Compile ``MODULES`` into ``build_dir`` (a minute or so); 0 on success."""
-    out = build_dir if build_dir is not None else default_build_dir()
+    out = (build_dir if build_dir is not None else default_build_dir()).resolve()
     root = source_root()
     if not force and check(out, root).problem is None:
         print(f"native: {out} is up to date", file=sys.stderr)
         return 0
     hashes = source_hashes(root)  # taken before compiling: an edit during the build makes it stale
     if out.exists():
+        if any(out.iterdir()) and not (out / MANIFEST).exists():
+            print(f"native: {out} is not empty and holds no build; not replacing it", file=sys.stderr)
+            return 2
         shutil.rmtree(out)
     out.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="helpline-native-") as tmp:

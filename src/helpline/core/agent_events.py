@@ -14,6 +14,7 @@ from helpline.core.records import quick_init_all
 
 
 class _AgentLoggedInKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "agent.logged_in"
 
 
@@ -28,6 +29,7 @@ class AgentLoggedIn(_AgentLoggedInKind):
 
 
 class _AgentLoggedOutKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "agent.logged_out"
 
 
@@ -42,6 +44,7 @@ class AgentLoggedOut(_AgentLoggedOutKind):
 
 
 class _AgentPausedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "agent.paused"
 
 
@@ -58,6 +61,7 @@ class AgentPaused(_AgentPausedKind):
 
 
 class _AgentUnpausedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "agent.unpaused"
 
 
@@ -72,6 +76,7 @@ class AgentUnpaused(_AgentUnpausedKind):
 
 
 class _AgentStateChangedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "agent.state_changed"
 
 

@@ -35,6 +35,7 @@ StrPairs = tuple[tuple[str, str], ...]
 
 
 class _InteractionCreatedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.created"
 
 
@@ -74,6 +75,7 @@ class InteractionCreated(_InteractionCreatedKind):
 
 
 class _InteractionQueuedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.queued"
 
 
@@ -124,6 +126,7 @@ class InteractionQueued(_InteractionQueuedKind):
 
 
 class _InteractionOfferedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.offered"
 
 
@@ -157,6 +160,7 @@ class InteractionOffered(_InteractionOfferedKind):
 
 
 class _OfferAcceptedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "offer.accepted"
 
 
@@ -173,6 +177,7 @@ class OfferAccepted(_OfferAcceptedKind):
 
 
 class _OfferRejectedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "offer.rejected"
 
 
@@ -189,6 +194,7 @@ class OfferRejected(_OfferRejectedKind):
 
 
 class _OfferTimedOutKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "offer.timed_out"
 
 
@@ -205,6 +211,7 @@ class OfferTimedOut(_OfferTimedOutKind):
 
 
 class _OfferCancelledKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "offer.cancelled"
 
 
@@ -225,6 +232,7 @@ class OfferCancelled(_OfferCancelledKind):
 
 
 class _InteractionStartedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.started"
 
 
@@ -241,6 +249,7 @@ class InteractionStarted(_InteractionStartedKind):
 
 
 class _InteractionHeldKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.held"
 
 
@@ -255,6 +264,7 @@ class InteractionHeld(_InteractionHeldKind):
 
 
 class _InteractionResumedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.resumed"
 
 
@@ -269,6 +279,7 @@ class InteractionResumed(_InteractionResumedKind):
 
 
 class _InteractionTransferredKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.transferred"
 
 
@@ -301,6 +312,7 @@ class InteractionTransferred(_InteractionTransferredKind):
 
 
 class _InteractionEndedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.ended"
 
 
@@ -319,6 +331,7 @@ class InteractionEnded(_InteractionEndedKind):
 
 
 class _WrapUpStartedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "wrapup.started"
 
 
@@ -337,6 +350,7 @@ class WrapUpStarted(_WrapUpStartedKind):
 
 
 class _WrapUpEndedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "wrapup.ended"
 
 
@@ -367,6 +381,7 @@ class WrapUpEnded(_WrapUpEndedKind):
 
 
 class _InteractionAbandonedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.abandoned"
 
 
@@ -385,6 +400,7 @@ class InteractionAbandoned(_InteractionAbandonedKind):
 
 
 class _CallbackRequestedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.callback_requested"
 
 
@@ -401,6 +417,7 @@ class CallbackRequested(_CallbackRequestedKind):
 
 
 class _WorkflowStepAppliedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.step_applied"
 
 
@@ -436,6 +453,7 @@ class WorkflowStepApplied(_WorkflowStepAppliedKind):
 
 
 class _InteractionOverflowedKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.overflowed"
 
 
@@ -454,6 +472,7 @@ class InteractionOverflowed(_InteractionOverflowedKind):
 
 
 class _PreferenceExpiredKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.preference_expired"
 
 
@@ -470,6 +489,7 @@ class PreferenceExpired(_PreferenceExpiredKind):
 
 
 class _ResumeWindowExpiredKind:
+    __slots__ = ()
     KIND: ClassVar[str] = "interaction.resume_expired"
 
 
