@@ -196,8 +196,10 @@ class Interaction:
         self.order_seq = order_seq
         self.entry = 0  # counts queue entries; timers of an older entry are stale
         self.step_index = 0
-        self.queues: list[str] = [queue]  # queues whose agents may take it (overflow widens it)
-        self.groups: list[str] = []
+        # tuples, not lists: immutable, so the cyclic collector stops tracking them (an
+        # interaction lives for minutes; each tracked object it holds costs collector time)
+        self.queues: tuple[str, ...] = (queue,)  # queues whose agents may take it (overflow widens it)
+        self.groups: tuple[str, ...] = ()
         self.exclusive_agent: str | None = None
         self.exclusive_until: float | None = None
         self.offer: Offer | None = None
@@ -207,7 +209,7 @@ class Interaction:
         self.last_missed: str | None = None
         self.ewt: float | None = None
         self.abandoned_at: float | None = None
-        self.wrap_agents: list[str] = []
+        self.wrap_agents: tuple[str, ...] = ()
         self.version = 0  # index bookkeeping only (not part of the logical state)
 
     def check(self, trigger: Trigger) -> InteractionState:
@@ -279,8 +281,8 @@ class Interaction:
         i.order_at = float(d["order_at"])
         i.entry = int(d["entry"])
         i.step_index = int(d["step_index"])
-        i.queues = list(d["queues"])
-        i.groups = list(d["groups"])
+        i.queues = tuple(d["queues"])
+        i.groups = tuple(d["groups"])
         i.exclusive_agent = d["exclusive_agent"]
         i.exclusive_until = d["exclusive_until"]
         i.offer = Offer.from_dict(d["offer"]) if d["offer"] else None
@@ -290,5 +292,5 @@ class Interaction:
         i.last_missed = d["last_missed"]
         i.ewt = d["ewt"]
         i.abandoned_at = d["abandoned_at"]
-        i.wrap_agents = list(d["wrap_agents"])
+        i.wrap_agents = tuple(d["wrap_agents"])
         return i

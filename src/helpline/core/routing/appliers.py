@@ -212,8 +212,8 @@ class FactAppliers(Queries):
         i.enqueued_at = f.at
         i.entry += 1
         i.step_index = 0
-        i.queues = [f.queue]
-        i.groups = []
+        i.queues = (f.queue,)
+        i.groups = ()
         i.exclusive_agent = f.exclusive_agent
         i.exclusive_until = f.exclusive_until
         i.ewt = f.ewt
@@ -311,7 +311,7 @@ class FactAppliers(Queries):
         i.fire(TRIGGER_TRANSFER)
         if f.wrap_up:
             a.fire_slot(i.id, SLOT_TRIGGER_WRAP, f.at)
-            i.wrap_agents.append(a.id)
+            i.wrap_agents = (*i.wrap_agents, a.id)
             self._touched.append(a)
         else:
             self._complete_work(a, i, f.at)
@@ -322,7 +322,7 @@ class FactAppliers(Queries):
         if f.wrap_up:
             i.fire(TRIGGER_END)
             a.fire_slot(i.id, SLOT_TRIGGER_WRAP, f.at)
-            i.wrap_agents.append(a.id)
+            i.wrap_agents = (*i.wrap_agents, a.id)
             self._touched.append(a)
         else:
             i.fire(TRIGGER_END_NO_WRAP)
@@ -340,7 +340,7 @@ class FactAppliers(Queries):
         if a.slots.get(i.id) is None or a.slots[i.id].state is not SLOT_WRAP_UP:
             raise InvalidTransition("agent", a.id, "not wrapping up", f"end wrap-up of {i.id!r}")
         self._complete_work(a, i, f.at)
-        i.wrap_agents.remove(a.id)
+        i.wrap_agents = tuple(x for x in i.wrap_agents if x != a.id)
         if i.state is ST_WRAP_UP and i.agent == a.id:
             i.fire(TRIGGER_WRAP_DONE)
         self._maybe_forget(i)
@@ -376,8 +376,8 @@ class FactAppliers(Queries):
         i.step_index = f.step + 1
         i.priority = f.priority
         i.skills = dict(f.skills)
-        i.queues = list(f.queues)
-        i.groups = list(f.groups)
+        i.queues = tuple(f.queues)
+        i.groups = tuple(f.groups)
         if i.state in WAITING:
             self._unregister(i)
             self._register(i)
