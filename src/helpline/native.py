@@ -3,7 +3,7 @@
 The pure core is ordinary typed Python. ``python -m helpline.native_build`` compiles its hot
 modules (``MODULES``) with mypyc into ``build/native/`` beside the source tree, with a manifest
 of each module's source hash; ``scripts/setup-env`` runs it. The compiled modules decide exactly
-as the interpreted ones do (the test suite runs against them) and about twice as fast: see
+as the interpreted ones do (the test suite runs against them) and two to three times as fast: see
 ``bench/RESULTS.md``.
 
 At ``import helpline``, ``install`` puts a finder in front of Python's own that loads those
