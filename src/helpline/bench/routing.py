@@ -98,6 +98,17 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
 
     threshold = gc.get_threshold()
     settle_after_start()
+    # time spent in the cyclic collector during the run (its passes land inside single decisions)
+    collector = {"passes": 0, "s": 0.0, "since": 0.0}
+
+    def on_collect(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            collector["since"] = time.perf_counter()
+        else:
+            collector["passes"] += 1
+            collector["s"] += time.perf_counter() - collector["since"]
+
+    gc.callbacks.append(on_collect)
     warmup = max(1000, decisions // 10)
     decision_times: list[float] = []
     decision_cpu: list[float] = []
@@ -177,6 +188,7 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
         if counted % 1000 == 0:
             max_waiting = max(max_waiting, sum(engine.queue_length(f"q{q}") for q in range(min(queues, 50))))
     wall = perf() - started
+    gc.callbacks.remove(on_collect)
     gc.unfreeze()
     gc.set_threshold(*threshold)
     decision_times.sort()
@@ -213,6 +225,8 @@ def run(agents: int, queues: int, skills: int, decisions: int, seed: int, load: 
         "target_occupancy": load,
         "wall_s": round(wall, 2),
         "gc_frozen_after_setup": True,
+        "gc_passes": collector["passes"],
+        "gc_s": round(collector["s"], 3),
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
