@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from helpline.api.app import create_http_app
 from helpline.api.metrics import Metrics
 from helpline.core.config import TenantConfig
-from helpline.core.events import EVENT_TYPES, Event, event_from_record, event_to_record
+from helpline.core.event_records import event_from_record, event_to_record
+from helpline.core.events import EVENT_TYPES, Event
 from helpline.core.routing.engine import RoutingEngine
 from helpline.features.config.service import do_load_config_file, list_tenants, load_tenant_config
 from helpline.runtime.clock import SystemClock

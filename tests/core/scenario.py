@@ -16,6 +16,7 @@ from helpline.core import commands as C
 from helpline.core import events as E
 from helpline.core import inputs as I
 from helpline.core.config import AgentConfig, Channel, QueueConfig, TenantConfig
+from helpline.core.event_records import event_from_record, event_to_record
 from helpline.core.routing.engine import Decision, RoutingEngine
 
 COMMAND_TYPES = (
@@ -130,6 +131,6 @@ def replayed(engine_config: TenantConfig, decisions: Iterable[Decision]) -> Rout
     fresh = RoutingEngine(engine_config)
     for d in decisions:
         for fact in d.events:
-            kind, payload = E.event_to_record(fact)
-            fresh.apply(E.event_from_record(kind, payload))
+            kind, payload = event_to_record(fact)
+            fresh.apply(event_from_record(kind, payload))
     return fresh

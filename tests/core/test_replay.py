@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from helpline.core import events as E
 from helpline.core import inputs as I
 from helpline.core.agent import AgentState
 from helpline.core.config import AgentConfig, Channel, QueueConfig, StepAction, Strategy, WorkflowStep
+from helpline.core.event_records import event_from_record, event_to_record
 from helpline.core.routing.engine import Decision, RoutingEngine
 
 from .scenario import TICK, call, chat, tenant
@@ -97,8 +97,8 @@ def test_every_fact_round_trips_through_json() -> None:
     seen: set[str] = set()
     for d, _ in run_script(RoutingEngine(CFG, seed=3)):
         for fact in d.events:
-            kind, payload = E.event_to_record(fact)
-            back = E.event_from_record(kind, json.loads(json.dumps(payload)))
+            kind, payload = event_to_record(fact)
+            back = event_from_record(kind, json.loads(json.dumps(payload)))
             assert back == fact
             assert type(back) is type(fact)
             seen.add(kind)
@@ -145,4 +145,4 @@ def test_a_snapshot_of_another_version_is_refused() -> None:
 
 def test_unknown_record_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="no.such.kind"):
-        E.event_from_record("no.such.kind", {})
+        event_from_record("no.such.kind", {})

@@ -38,6 +38,7 @@ from helpline.core.config import (
     WorkflowStep,
 )
 from helpline.core.errors import CoreError
+from helpline.core.event_records import event_from_record, event_to_record
 from helpline.core.routing.engine import Decision, RoutingEngine
 
 SKILLS = ("en", "es")
@@ -330,8 +331,8 @@ def check_replay(run: Run, cut: int) -> None:
     restored = RoutingEngine.from_snapshot(run.cfg, snap, seed=run.seed)
     for d, _ in history[cut + 1:]:
         for f in d.events:
-            kind, payload = E.event_to_record(f)
-            restored.apply(E.event_from_record(kind, json.loads(json.dumps(payload))))
+            kind, payload = event_to_record(f)
+            restored.apply(event_from_record(kind, json.loads(json.dumps(payload))))
     assert restored.snapshot() == run.engine.snapshot()
     assert restored.next_timer() == run.engine.next_timer()
 

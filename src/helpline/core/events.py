@@ -3,8 +3,8 @@
 Each fact is a frozen dataclass with the ids it concerns and the time ``at`` it happened. A
 fact carries what is needed to replay it (``RoutingEngine.apply``) without deciding anything
 again: the agents an offer went to, the place an interaction took in line, the skills left after
-a workflow step. ``event_to_record`` / ``event_from_record`` turn facts into ``(kind, payload)``
-pairs of JSON-safe values so the storage layer can persist them without knowing these classes.
+a workflow step. ``core.event_records`` turns facts into ``(kind, payload)`` pairs of JSON-safe
+values so the storage layer can persist them without knowing these classes.
 
 Two shapes here serve the compiled core (``helpline.native``): each record's ``__init__`` is
 written out, because mypyc compiles that one to native code while a dataclass-made one runs
@@ -15,10 +15,8 @@ base class, because mypyc counts a dataclass's ``ClassVar`` as a field.
 from __future__ import annotations
 
 import dataclasses
-from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from helpline.core.agent import AgentState
 from helpline.core.agent_events import AgentLoggedIn as AgentLoggedIn
 from helpline.core.agent_events import AgentLoggedOut as AgentLoggedOut
 from helpline.core.agent_events import AgentPaused as AgentPaused
@@ -560,49 +558,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     AgentUnpaused,
     AgentStateChanged,
 )
-
-_BY_KIND: dict[str, type[Event]] = {cls.KIND: cls for cls in EVENT_TYPES}
-_ENUM_FIELDS: dict[str, type[StrEnum]] = {"Channel": Channel, "AgentState": AgentState}
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_decode(v) for v in value)
-    return value
-
-
-def event_to_record(event: Event) -> tuple[str, dict[str, Any]]:
-    """``(kind, payload)`` with JSON-safe values (str, int, float, bool, None, lists)."""
-    payload = {f.name: _encode(getattr(event, f.name)) for f in dataclasses.fields(event)}
-    return event.KIND, payload
-
-
-def event_from_record(kind: str, payload: dict[str, Any]) -> Event:
-    """The fact ``event_to_record`` produced ``(kind, payload)`` from."""
-    try:
-        cls = _BY_KIND[kind]
-    except KeyError:
-        raise ValueError(f"unknown event kind {kind!r}") from None
-    values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        raw = payload[f.name]
-        # a string under ``from __future__ import annotations``; the class itself when compiled by mypyc
-        annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-        enum = _ENUM_FIELDS.get(annotation.split(" ")[0])
-        if enum is not None and raw is not None:
-            values[f.name] = enum(raw)
-        elif f.name == "at":
-            values[f.name] = float(raw)
-        else:
-            values[f.name] = _decode(raw)
-    return cls(**values)
 
 quick_init_all(*(cls for cls in EVENT_TYPES if cls.__module__ == __name__))  # agent facts: agent_events
