@@ -140,7 +140,6 @@ class Matchmaker(FactAppliers):
         heap = fh.heap
         stamps = self._stamp
         agents = self._agent_list
-        fresh = self._dirty_a
         while heap:
             entry = heap[0]
             idx = entry[-2]
@@ -148,13 +147,7 @@ class Matchmaker(FactAppliers):
                 heapq.heappop(heap)
                 continue
             a = agents[idx]
-            if (
-                a.id != avoid
-                and a.id not in fresh
-                and iid not in a.slots  # e.g. wrapping up this very interaction after transferring it
-                and a.can_take(channel)
-                and satisfies(a.skills, requirement)
-            ):
+            if self._may_take(a, channel, requirement, avoid, iid):
                 return a
             break
         chosen: Agent | None = None
@@ -164,15 +157,21 @@ class Matchmaker(FactAppliers):
             if stamps[idx] != entry[-1] or (best is not None and not entry < best):
                 continue
             a = agents[idx]
-            if (
-                a.id != avoid
-                and a.id not in fresh
-                and iid not in a.slots
-                and a.can_take(channel)
-                and satisfies(a.skills, requirement)
-            ):
+            if self._may_take(a, channel, requirement, avoid, iid):
                 chosen, best = a, entry
         return chosen
+
+    def _may_take(
+        self, a: Agent, channel: Channel, requirement: Sequence[tuple[str, int]], avoid: str | None, iid: str
+    ) -> bool:
+        """Whether free agent ``a`` may be offered interaction ``iid`` now."""
+        return (
+            a.id != avoid
+            and a.id not in self._dirty_a  # choosing for themselves this turn
+            and iid not in a.slots  # e.g. wrapping up this very interaction after transferring it
+            and a.can_take(channel)
+            and satisfies(a.skills, requirement)
+        )
 
     def _live_free(self, pool: PoolKey, iid: str) -> Iterable[tuple[tuple[float, ...], Agent]]:
         fh = self._free.get(pool)
