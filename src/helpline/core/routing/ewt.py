@@ -41,6 +41,22 @@ ALPHA: Final = 0.1
 RATE_SCALE: Final = 1_000_000_000  # rates are summed as integers (units per 10^9 s) so sums are exact
 
 
+class Supply:
+    """Free units ``F`` and release rate ``R`` (RATE_SCALE fixed point) of a set of servers, or
+    one agent's share of them.
+
+    A small mutable record rather than a list or tuple: compiled, both fields sit in the object
+    itself, so an update reads and writes one object instead of a list, its item array and the
+    int objects it points to.
+    """
+
+    __slots__ = ("free", "rate")
+
+    def __init__(self, free: int = 0, rate: int = 0) -> None:
+        self.free = free
+        self.rate = rate
+
+
 def ewma(mean: float | None, value: float, alpha: float = ALPHA) -> float:
     return value if mean is None else mean + alpha * (value - mean)
 

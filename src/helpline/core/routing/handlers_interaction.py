@@ -33,6 +33,9 @@ class InteractionHandlers(AgentHandlers):
         if ev.interaction in self._interactions:
             raise DuplicateEntity("interaction", ev.interaction)
         qc = self._get_q(ev.queue)
+        # the configuration's own string from here on: later lookups by it match on identity
+        # instead of comparing characters with a key that is cold in memory
+        queue = qc.id
         if ev.preferred_agent is not None:
             self._get_a(ev.preferred_agent)
         channel = ev.channel if type(ev.channel) is Channel else Channel(ev.channel)
@@ -44,7 +47,7 @@ class InteractionHandlers(AgentHandlers):
             E.InteractionCreated(
                 now,
                 ev.interaction,
-                ev.queue,
+                queue,
                 channel,
                 ev.priority,
                 skills,
@@ -56,7 +59,7 @@ class InteractionHandlers(AgentHandlers):
         priority = ev.priority + qc.priority
         order_at, order_seq, resumed = now, self._seq, None
         if ev.customer is not None:
-            old = self._interactions.get(self._resume.get((ev.queue, ev.customer), ""))
+            old = self._interactions.get(self._resume.get((queue, ev.customer), ""))
             if (
                 old is not None
                 and old.state is ST_ABANDONED
@@ -68,15 +71,15 @@ class InteractionHandlers(AgentHandlers):
         if ev.preferred_agent is not None and qc.preferred_agent_wait_s > 0:
             exclusive, until = ev.preferred_agent, now + qc.preferred_agent_wait_s
         if resumed is None:
-            position = self._newcomer_position(ev.queue, priority)
+            position = self._newcomer_position(queue, priority)
         else:
             key = (-priority, order_at, order_seq)
             interactions = self._interactions
-            position = 1 + sum(1 for x in self._queue_waiting[ev.queue] if interactions[x].order_key() < key)
-        estimate = self._estimate(ev.queue, (ev.queue,), (), exclusive, channel, skills, position, now)
+            position = 1 + sum(1 for x in self._queue_waiting[queue] if interactions[x].order_key() < key)
+        estimate = self._estimate(queue, (queue,), (), exclusive, channel, skills, position, now)
         self._emit(
             E.InteractionQueued(
-                now, ev.interaction, ev.queue, priority, skills, order_at, order_seq, position, estimate,
+                now, ev.interaction, queue, priority, skills, order_at, order_seq, position, estimate,
                 resumed, exclusive, until,
             )
         )

@@ -108,13 +108,14 @@ class Indexes(EngineState):
         memberships = self._agg_members[a.index]
         if not memberships:
             return
-        contrib = self._agg_contrib[a.index]
         ready = a.presence is PRESENCE_READY
         room = a.total_capacity - a.total
         load = a.load
         aht = a.aht
         scale = ewt.RATE_SCALE
-        for n, (cc, units, name, prior, aggregates) in enumerate(memberships):
+        for cc, units, name, prior, aggregates, share in memberships:
+            old_free = share.free
+            old_rate = share.rate
             if ready:
                 free = units - load.get(cc, 0)
                 if free > room:
@@ -126,19 +127,19 @@ class Indexes(EngineState):
                     held = mine[0] if mine is not None else prior
                     rate = int(units * scale / (held if held > 1e-3 else 1e-3))
                 else:
-                    rate = contrib[n][1]
+                    rate = old_rate
             else:
                 free = rate = 0
-            old_free, old_rate = contrib[n]
             if rate != old_rate:
                 d_free = free - old_free
                 d_rate = rate - old_rate
                 for aggregate in aggregates:
-                    aggregate[0] += d_free
-                    aggregate[1] += d_rate
-                contrib[n] = (free, rate)
+                    aggregate.free += d_free
+                    aggregate.rate += d_rate
+                share.free = free
+                share.rate = rate
             elif free != old_free:  # an offer or a release with no new handle time: the usual case
                 d_free = free - old_free
                 for aggregate in aggregates:
-                    aggregate[0] += d_free
-                contrib[n] = (free, rate)
+                    aggregate.free += d_free
+                share.free = free

@@ -174,7 +174,7 @@ class Queries(Indexes):
             if aggregate is not None:
                 own_items = self._queue_requirement[queue_id]
                 if items is own_items or items == own_items:  # the same tuple, usually: no element compare
-                    return ewt.expected_wait(k, aggregate[0], aggregate[1])
+                    return ewt.expected_wait(k, aggregate.free, aggregate.rate)
                 # a narrower requirement (the queue's own and more): the members who meet it.
                 # Members meet the queue's own requirement already; check only what it adds.
                 # Skills do not change, so who meets it is kept per requirement.
@@ -184,18 +184,17 @@ class Queries(Indexes):
                     own = dict(self._queue_requirement[queue_id])
                     extra = [(s, m) for s, m in items if own.get(s, 0) < m]
                     members = [
-                        (contrib, n)
-                        for skills, contrib, n in self._agg_roster[(queue_id, channel)]
+                        share
+                        for skills, share in self._agg_roster[(queue_id, channel)]
                         if all(skills.get(s, 0) >= m for s, m in extra)
                     ]
                     if len(self._narrow_roster) > 4096:
                         self._narrow_roster.clear()
                     self._narrow_roster[key] = members
                 free = rate = 0
-                for contrib, n in members:
-                    f, r = contrib[n]
-                    free += f
-                    rate += r
+                for share in members:
+                    free += share.free
+                    rate += share.rate
                 return ewt.expected_wait(k, free, rate)
         prior = self._queues[queue_id].aht_prior_s
         free = rate = 0

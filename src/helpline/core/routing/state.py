@@ -16,6 +16,7 @@ from helpline.core.agent import Agent, Presence, PresenceTrigger, SlotState, Slo
 from helpline.core.config import Channel, QueueConfig, Strategy, TenantConfig, WorkflowStep
 from helpline.core.errors import UnknownEntity
 from helpline.core.interaction import Interaction, InteractionState, Trigger
+from helpline.core.routing.ewt import Supply
 from helpline.core.routing.matching import (
     Bucket,
     FreeHeap,
@@ -151,36 +152,35 @@ class EngineState:
         self._queue_requirement: dict[str, tuple[tuple[str, int], ...]] = {
             q.id: tuple(sorted(merge_requirements(q.required_skills).items())) for q in config.queues
         }
-        self._agg: dict[tuple[str, Channel], list[int]] = {}
+        self._agg: dict[tuple[str, Channel], Supply] = {}
         # per agent, grouped by what the contribution depends on (capacity bucket, units, bucket
-        # name, handle-time prior): the aggregates it adds to. One agent's queues mostly share a
-        # group, so a change is computed once and added to each.
-        grouped: list[dict[tuple[Channel, int, str, float], list[list[int]]]] = [{} for _ in self._agent_list]
+        # name, handle-time prior): the aggregates it adds to and the agent's current share of
+        # each. One agent's queues mostly share a group, so a change is computed once and added
+        # to each.
+        grouped: list[dict[tuple[Channel, int, str, float], list[Supply]]] = [{} for _ in self._agent_list]
         for qc in config.queues:
             for ch in dict.fromkeys(qc.channels):
-                aggregate = self._agg[(qc.id, ch)] = [0, 0]
+                aggregate = self._agg[(qc.id, ch)] = Supply()
                 for a in self._members.get(queue_pool(qc.id), ()):
                     caps = a.config.capacity
                     cc = capacity_channel(ch, caps)
                     units = min(caps.get(cc, 0), a.config.total_capacity)
                     if units > 0 and satisfies(a.skills, self._queue_requirement[qc.id]):
                         grouped[a.index].setdefault((cc, units, _CHANNEL_NAME[cc], qc.aht_prior_s), []).append(aggregate)
-        self._agg_members: list[list[tuple[Channel, int, str, float, list[list[int]]]]] = [
-            [(*key, aggregates) for key, aggregates in g.items()] for g in grouped
+        self._agg_members: list[list[tuple[Channel, int, str, float, list[Supply], Supply]]] = [
+            [(*key, aggregates, Supply()) for key, aggregates in g.items()] for g in grouped
         ]
-        # per aggregate: its members and the index of the group that feeds it, so an estimate
-        # for a narrower requirement in the same queue sums the members' cached contributions
-        # (kept as the agent's skills, the agent's contribution list and the group's index in it)
-        self._agg_contrib: list[list[tuple[int, int]]] = [[(0, 0)] * len(m) for m in self._agg_members]
-        roster_of: dict[int, list[tuple[dict[str, int], list[tuple[int, int]], int]]] = {}
+        # per aggregate: its members' skills and shares, so an estimate for a narrower
+        # requirement in the same queue sums the shares of the members who meet it
+        roster_of: dict[int, list[tuple[dict[str, int], Supply]]] = {}
         for a in self._agent_list:
-            for n, (*_, aggregates) in enumerate(self._agg_members[a.index]):
+            for *_, aggregates, share in self._agg_members[a.index]:
                 for aggregate in aggregates:
-                    roster_of.setdefault(id(aggregate), []).append((a.skills, self._agg_contrib[a.index], n))
+                    roster_of.setdefault(id(aggregate), []).append((a.skills, share))
         self._agg_roster = {key: roster_of.get(id(aggregate), []) for key, aggregate in self._agg.items()}
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
-        # (queue, channel, requirement) -> the roster entries of the members who meet it
-        self._narrow_roster: dict[tuple[str, Channel, tuple[tuple[str, int], ...]], list[tuple[list[tuple[int, int]], int]]] = {}
+        # (queue, channel, requirement) -> the shares of the members who meet it
+        self._narrow_roster: dict[tuple[str, Channel, tuple[tuple[str, int], ...]], list[Supply]] = {}
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
         self._regs: dict[str, tuple[list[Bucket], str, int]] = {}
         # entered a queue this turn and not yet indexed: most are offered at once, so they are
