@@ -169,12 +169,14 @@ class FactAppliers(Queries):
             del self._interactions[i.id]
 
     def _arm_interaction_timers(self, i: Interaction) -> None:
-        steps = self._steps.get(i.queue, ())
-        if i.state in STEPPING and i.step_index < len(steps):
-            self._arm(i.enqueued_at + steps[i.step_index].after_s, STEP_DUE, i.id, (i.entry, i.step_index))
-        qc = self._queues.get(i.queue)
-        if qc is not None and qc.max_wait_s is not None and i.state in TIMING_OUT:
-            self._arm(i.enqueued_at + qc.max_wait_s, MAX_WAIT, i.id, i.entry)
+        qx = self._qx.get(i.queue)
+        if qx is not None:
+            steps = qx.steps
+            if i.state in STEPPING and i.step_index < len(steps):
+                self._arm(i.enqueued_at + steps[i.step_index].after_s, STEP_DUE, i.id, (i.entry, i.step_index))
+            max_wait = qx.config.max_wait_s
+            if max_wait is not None and i.state in TIMING_OUT:
+                self._arm(i.enqueued_at + max_wait, MAX_WAIT, i.id, i.entry)
         if i.exclusive_agent is not None and i.exclusive_until is not None:
             self._arm(i.exclusive_until, PREFERENCE_END, i.id, i.entry)
 

@@ -42,7 +42,7 @@ class InteractionHandlers(AgentHandlers):
         if ev.skills:
             skills = tuple(sorted(merge_requirements(qc.required_skills, ev.skills).items()))
         else:
-            skills = self._queue_requirement[qc.id]
+            skills = self._qx[queue].requirement
         self._emit(
             E.InteractionCreated(
                 now,
@@ -130,7 +130,7 @@ class InteractionHandlers(AgentHandlers):
                 raise InvalidTransition("agent", ta.id, ta.presence.value, "receive a transfer")
         assert i.agent is not None
         from_agent = i.agent
-        wrap_s = self._queues[i.queue].wrap_up_s
+        wrap_s = self._qx[i.queue].config.wrap_up_s
         self._emit(E.InteractionTransferred(now, i.id, from_agent, target, ev.to_agent, wrap_s > 0))
         if wrap_s > 0:
             self._emit(E.WrapUpStarted(now, i.id, from_agent, now + wrap_s))
@@ -153,7 +153,7 @@ class InteractionHandlers(AgentHandlers):
         i = self._get_i(ev.interaction)
         i.check(TRIGGER_END)
         assert i.agent is not None
-        wrap_s = self._queues[i.queue].wrap_up_s
+        wrap_s = self._qx[i.queue].config.wrap_up_s
         self._emit(E.InteractionEnded(now, i.id, i.agent, wrap_s > 0))
         if wrap_s > 0:
             self._emit(E.WrapUpStarted(now, i.id, i.agent, now + wrap_s))

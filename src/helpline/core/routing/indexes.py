@@ -53,8 +53,9 @@ class Indexes(EngineState):
             b.push(entry, self._entry_valid)
             buckets.append(b)
         self._regs[i.id] = (buckets, i.queue, i.priority)
-        self._queue_waiting[i.queue][i.id] = None
-        counts = self._prio_counts[i.queue]
+        qx = self._qx[i.queue]
+        qx.queue_waiting[i.id] = None
+        counts = qx.prio_counts
         counts[i.priority] = counts.get(i.priority, 0) + 1
         if dirty:
             self._dirty_i[i.id] = None
@@ -70,8 +71,9 @@ class Indexes(EngineState):
         i.version = self._reg_seq
         for b in buckets:
             b.drop()
-        del self._queue_waiting[queue][i.id]
-        counts = self._prio_counts[queue]
+        qx = self._qx[queue]
+        del qx.queue_waiting[i.id]
+        counts = qx.prio_counts
         counts[priority] -= 1
         if not counts[priority]:
             del counts[priority]

@@ -14,7 +14,7 @@ from helpline.core.agent import Agent
 from helpline.core.config import Channel
 from helpline.core.interaction import WAITING, Interaction
 from helpline.core.routing.appliers import FactAppliers
-from helpline.core.routing.matching import Bucket, PoolKey, group_pool, queue_pool, satisfies
+from helpline.core.routing.matching import Bucket, FreeHeap, group_pool, satisfies
 from helpline.core.routing.state import (
     CHANNEL_VOICE,
     STRATEGY_HIGHEST_PROFICIENCY,
@@ -28,7 +28,7 @@ class Matchmaker(FactAppliers):
     """Route every interaction and agent that became dirty in this turn, over the indexes."""
 
     def _offer(self, i: Interaction, agents: Sequence[Agent], queue: str, now: float) -> None:
-        qc = self._queues[i.queue]
+        qc = self._qx[i.queue].config
         timeout_at = now + qc.offer_timeout_s
         ids = tuple(a.id for a in agents)
         number = i.callback_number
@@ -89,26 +89,26 @@ class Matchmaker(FactAppliers):
                 self._offer(i, (a,), i.queue, now)
                 return
         for qid in i.queues:
-            qc = self._queues.get(qid)
-            if qc is None:
+            qx = self._qx.get(qid)
+            if qx is None:
                 continue
-            pool = queue_pool(qid)
-            strategy = qc.strategy
+            fh = qx.free
+            strategy = qx.config.strategy
             if strategy is STRATEGY_RING_ALL and channel is CHANNEL_VOICE:
-                found = self._all_free(pool, channel, requirement, avoid, i.id)
+                found = self._all_free(fh, channel, requirement, avoid, i.id)
                 if found:
                     self._offer(i, found, qid, now)
                     return
                 continue
             if strategy is STRATEGY_HIGHEST_PROFICIENCY:
-                chosen = self._best_scored(pool, channel, i.skills, avoid, i.id)
+                chosen = self._best_scored(fh, channel, i.skills, avoid, i.id)
             else:
-                chosen = self._first_free(pool, channel, requirement, avoid, i.id)
+                chosen = self._first_free(fh, channel, requirement, avoid, i.id)
             if chosen is not None:
                 self._offer(i, (chosen,), qid, now)
                 return
         for g in i.groups:
-            chosen = self._first_free(group_pool(g), channel, requirement, avoid, i.id)
+            chosen = self._first_free(self._free.get(group_pool(g)), channel, requirement, avoid, i.id)
             if chosen is not None:
                 self._offer(i, (chosen,), i.queue, now)
                 return
@@ -126,7 +126,7 @@ class Matchmaker(FactAppliers):
                 self._route_agent(a, now)
 
     def _first_free(
-        self, pool: PoolKey, channel: Channel, requirement: Sequence[tuple[str, int]], avoid: str | None, iid: str
+        self, fh: FreeHeap | None, channel: Channel, requirement: Sequence[tuple[str, int]], avoid: str | None, iid: str
     ) -> Agent | None:
         """The free agent of ``pool`` first by its strategy who can take the interaction.
 
@@ -134,7 +134,6 @@ class Matchmaker(FactAppliers):
         it (a skill the interaction adds, an agent to avoid), one pass over the heap finds the
         smallest entry that can: cheaper than popping entries off and pushing them back.
         """
-        fh = self._free.get(pool)
         if fh is None:
             return None
         heap = fh.heap
@@ -173,8 +172,7 @@ class Matchmaker(FactAppliers):
             and satisfies(a.skills, requirement)
         )
 
-    def _live_free(self, pool: PoolKey, iid: str) -> Iterable[tuple[tuple[float, ...], Agent]]:
-        fh = self._free.get(pool)
+    def _live_free(self, fh: FreeHeap | None, iid: str) -> Iterable[tuple[tuple[float, ...], Agent]]:
         if fh is None:
             return ()
         stamps = self._stamp
@@ -187,23 +185,23 @@ class Matchmaker(FactAppliers):
         ]
 
     def _all_free(
-        self, pool: PoolKey, channel: Channel, requirement: Sequence[tuple[str, int]], avoid: str | None, iid: str
+        self, fh: FreeHeap | None, channel: Channel, requirement: Sequence[tuple[str, int]], avoid: str | None, iid: str
     ) -> list[Agent]:
         found = [
             (key, a)
-            for key, a in self._live_free(pool, iid)
+            for key, a in self._live_free(fh, iid)
             if a.id != avoid and a.can_take(channel) and satisfies(a.skills, requirement)
         ]
         found.sort(key=lambda x: x[0])
         return [a for _, a in found]
 
     def _best_scored(
-        self, pool: PoolKey, channel: Channel, requirement: Mapping[str, int], avoid: str | None, iid: str
+        self, fh: FreeHeap | None, channel: Channel, requirement: Mapping[str, int], avoid: str | None, iid: str
     ) -> Agent | None:
         items = tuple(requirement.items())
         best: tuple[Any, ...] | None = None
         chosen = None
-        for key, a in self._live_free(pool, iid):
+        for key, a in self._live_free(fh, iid):
             if a.id == avoid or not a.can_take(channel) or not satisfies(a.skills, items):
                 continue
             rank = (-proficiency_score(a, requirement), *key)
@@ -212,15 +210,13 @@ class Matchmaker(FactAppliers):
         return chosen
 
     def _route_agent(self, a: Agent, now: float) -> None:
-        waiting = self._waiting
-        weight = self._weight
+        queues = self._qx
         skills = a.skills
         while a.has_free_capacity():
             best: Interaction | None = None
             best_rank: tuple[float, float, int] = (0, 0.0, 0)
             best_queue: str | None = None
-            for pool, pool_queue in self._agent_pools[a.index]:
-                buckets = waiting.get(pool)
+            for buckets, pool_queue in self._agent_waits[a.index]:
                 if not buckets:
                     continue
                 for b in buckets.values():
@@ -233,7 +229,8 @@ class Matchmaker(FactAppliers):
                         i = self._head_for(b, a)
                         if i is None:
                             continue
-                    rank = (-i.priority, -(now - i.order_at) * weight.get(i.queue, 1.0), i.order_seq)
+                    qx = queues.get(i.queue)
+                    rank = (-i.priority, -(now - i.order_at) * (qx.config.weight if qx is not None else 1.0), i.order_seq)
                     if best is None or rank < best_rank:
                         best, best_rank, best_queue = i, rank, pool_queue
             if best is None:

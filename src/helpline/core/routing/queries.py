@@ -110,7 +110,7 @@ class Queries(Indexes):
         return out
 
     def _newcomer_position(self, queue_id: str, priority: int) -> int:
-        counts = self._prio_counts[queue_id]
+        counts = self._qx[queue_id].prio_counts
         if not counts:
             return 1
         return 1 + sum(n for p, n in counts.items() if p >= priority)
@@ -169,34 +169,36 @@ class Queries(Indexes):
             items = requirement
         else:
             items = tuple(sorted(requirement.items())) if len(requirement) > 1 else tuple(requirement.items())
-        if exclusive is None and not groups and len(queues) == 1 and queues[0] == queue_id:
-            aggregate = self._agg.get((queue_id, channel))
-            if aggregate is not None:
-                own_items = self._queue_requirement[queue_id]
+        qx = self._qx.get(queue_id)
+        if qx is not None and exclusive is None and not groups and len(queues) == 1 and queues[0] == queue_id:
+            found = None
+            for supply in qx.supply:
+                if supply[0] is channel:
+                    found = supply
+                    break
+            if found is not None:
+                aggregate = found[1]
+                own_items = qx.requirement
                 if items is own_items or items == own_items:  # the same tuple, usually: no element compare
                     return ewt.expected_wait(k, aggregate.free, aggregate.rate)
                 # a narrower requirement (the queue's own and more): the members who meet it.
                 # Members meet the queue's own requirement already; check only what it adds.
                 # Skills do not change, so who meets it is kept per requirement.
-                key = (queue_id, channel, items)
-                members = self._narrow_roster.get(key)
+                key = (channel, items)
+                members = qx.narrow.get(key)
                 if members is None:
-                    own = dict(self._queue_requirement[queue_id])
+                    own = dict(own_items)
                     extra = [(s, m) for s, m in items if own.get(s, 0) < m]
-                    members = [
-                        share
-                        for skills, share in self._agg_roster[(queue_id, channel)]
-                        if all(skills.get(s, 0) >= m for s, m in extra)
-                    ]
-                    if len(self._narrow_roster) > 4096:
-                        self._narrow_roster.clear()
-                    self._narrow_roster[key] = members
+                    members = [share for skills, share in found[2] if all(skills.get(s, 0) >= m for s, m in extra)]
+                    if len(qx.narrow) > 256:
+                        qx.narrow.clear()
+                    qx.narrow[key] = members
                 free = rate = 0
                 for share in members:
                     free += share.free
                     rate += share.rate
                 return ewt.expected_wait(k, free, rate)
-        prior = self._queues[queue_id].aht_prior_s
+        prior = qx.config.aht_prior_s if qx is not None else self._queues[queue_id].aht_prior_s
         free = rate = 0
         for a in self._eligible(queues, groups, exclusive, channel, items):
             f, r = self._contribution(a, channel, prior)

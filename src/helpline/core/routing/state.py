@@ -93,6 +93,41 @@ def route_channel(i: Interaction) -> Channel:
     return CHANNEL_CALLBACK if i.callback_number is not None else i.channel
 
 
+class QueueIndex:
+    """One queue's configuration and routing indexes, reached with one lookup by queue id.
+
+    The same objects are also reachable through the engine's per-kind maps; on the hot path a
+    decision looks its queue up several times, and lookups in one map by one key stay in cache
+    where lookups in a map per kind each miss.
+    """
+
+    __slots__ = ("config", "free", "narrow", "prio_counts", "queue_waiting", "requirement", "steps", "supply", "waiting")
+
+    def __init__(
+        self,
+        config: QueueConfig,
+        steps: tuple[WorkflowStep, ...],
+        free: FreeHeap | None,
+        waiting: dict[Signature, Bucket],
+        requirement: tuple[tuple[str, int], ...],
+        supply: list[tuple[Channel, Supply, list[tuple[dict[str, int], Supply]]]],
+        prio_counts: dict[int, int],
+        queue_waiting: dict[str, None],
+    ) -> None:
+        self.config = config
+        self.steps = steps
+        self.free = free  # the queue's members who are free, by the queue's strategy
+        self.waiting = waiting  # the queue's waiting interactions, by signature
+        self.requirement = requirement  # the queue's own skill requirement, sorted
+        # per channel: the wait-estimate aggregate and its roster (members' skills and shares)
+        self.supply = supply
+        # (channel, narrower requirement) -> the shares of the members who meet it; skills are
+        # configuration, so this only grows (and is dropped when large)
+        self.narrow: dict[tuple[Channel, tuple[tuple[str, int], ...]], list[Supply]] = {}
+        self.prio_counts = prio_counts
+        self.queue_waiting = queue_waiting
+
+
 class EngineState:
     """What the engine knows: configuration, logical state (in the snapshot) and derived indexes."""
 
@@ -100,7 +135,6 @@ class EngineState:
         self.config = config
         self.seed = seed
         self._queues: dict[str, QueueConfig] = {q.id: q for q in config.queues}
-        self._weight: dict[str, float] = {q.id: q.weight for q in config.queues}
         self._steps: dict[str, tuple[WorkflowStep, ...]] = {q.id: ordered_steps(q.steps) for q in config.queues}
         self._agent_list: list[Agent] = [Agent(a, n) for n, a in enumerate(config.agents)]
         self._agents: dict[str, Agent] = {a.id: a for a in self._agent_list}
@@ -179,15 +213,31 @@ class EngineState:
                     roster_of.setdefault(id(aggregate), []).append((a.skills, share))
         self._agg_roster = {key: roster_of.get(id(aggregate), []) for key, aggregate in self._agg.items()}
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
-        # (queue, channel, requirement) -> the shares of the members who meet it
-        self._narrow_roster: dict[tuple[str, Channel, tuple[tuple[str, int], ...]], list[Supply]] = {}
+        # waiting interactions by pool, then by signature; the maps of the pools agents take work
+        # from exist from the start and are never replaced, so each agent keeps its own list
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
+        self._agent_waits: list[list[tuple[dict[Signature, Bucket], str | None]]] = [
+            [(self._waiting.setdefault(p, {}), q) for p, q in own] for own in self._agent_pools
+        ]
         self._regs: dict[str, tuple[list[Bucket], str, int]] = {}
         # entered a queue this turn and not yet indexed: most are offered at once, so they are
         # indexed only if still waiting after routing
         self._pending: dict[str, Interaction] = {}
         self._queue_waiting: dict[str, dict[str, None]] = {q.id: {} for q in config.queues}
         self._prio_counts: dict[str, dict[int, int]] = {q.id: {} for q in config.queues}
+        self._qx: dict[str, QueueIndex] = {
+            q.id: QueueIndex(
+                q,
+                self._steps[q.id],
+                self._free.get(queue_pool(q.id)),
+                self._waiting.setdefault(queue_pool(q.id), {}),
+                self._queue_requirement[q.id],
+                [(ch, self._agg[(q.id, ch)], self._agg_roster[(q.id, ch)]) for ch in dict.fromkeys(q.channels)],
+                self._prio_counts[q.id],
+                self._queue_waiting[q.id],
+            )
+            for q in config.queues
+        }
         self._reg_seq = 0
         self._timers: list[Timer] = []
         self._tseq = 0
@@ -213,10 +263,10 @@ class EngineState:
         return a
 
     def _get_q(self, queue_id: str) -> QueueConfig:
-        q = self._queues.get(queue_id)
-        if q is None:
+        x = self._qx.get(queue_id)
+        if x is None:
             raise UnknownEntity("queue", queue_id)
-        return q
+        return x.config
 
     def _arm(self, due: float, kind: int, ident: str, token: Any) -> None:
         self._tseq += 1
