@@ -5,7 +5,7 @@ estimates the engine records when an interaction enters a queue (see ``routing.e
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from helpline.core.agent import Agent, AgentState, capacity_channel
 from helpline.core.config import Channel, SkillRequirement
@@ -21,6 +21,8 @@ from helpline.core.routing.state import (
     ST_OFFERED,
     route_channel,
 )
+
+NARROW_CACHE_LIMIT: Final = 4096  # cached narrower-requirement rosters, over all queues
 
 
 class Queries(Indexes):
@@ -189,10 +191,15 @@ class Queries(Indexes):
                 if members is None:
                     own = dict(own_items)
                     extra = [(s, m) for s, m in items if own.get(s, 0) < m]
-                    members = [share for skills, share in found[2] if all(skills.get(s, 0) >= m for s, m in extra)]
-                    if len(qx.narrow) > 256:
-                        qx.narrow.clear()
+                    members = tuple(share for skills, share in found[2] if all(skills.get(s, 0) >= m for s, m in extra))
+                    # a bound over all queues: entries made during the day would otherwise pile up
+                    # in the collector's generations and make its passes longer and more frequent
+                    if self._narrow_entries >= NARROW_CACHE_LIMIT:
+                        for x in self._qx.values():
+                            x.narrow.clear()
+                        self._narrow_entries = 0
                     qx.narrow[key] = members
+                    self._narrow_entries += 1
                 free = rate = 0
                 for share in members:
                     free += share.free

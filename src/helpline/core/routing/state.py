@@ -121,9 +121,9 @@ class QueueIndex:
         self.requirement = requirement  # the queue's own skill requirement, sorted
         # per channel: the wait-estimate aggregate and its roster (members' skills and shares)
         self.supply = supply
-        # (channel, narrower requirement) -> the shares of the members who meet it; skills are
-        # configuration, so this only grows (and is dropped when large)
-        self.narrow: dict[tuple[Channel, tuple[tuple[str, int], ...]], list[Supply]] = {}
+        # (channel, narrower requirement) -> the shares of the members who meet it (skills are
+        # configuration; the engine drops these when there are many)
+        self.narrow: dict[tuple[Channel, tuple[tuple[str, int], ...]], tuple[Supply, ...]] = {}
         self.prio_counts = prio_counts
         self.queue_waiting = queue_waiting
 
@@ -213,6 +213,7 @@ class EngineState:
                     roster_of.setdefault(id(aggregate), []).append((a.skills, share))
         self._agg_roster = {key: roster_of.get(id(aggregate), []) for key, aggregate in self._agg.items()}
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
+        self._narrow_entries = 0  # in all queues' QueueIndex.narrow
         # waiting interactions by pool, then by signature; the maps of the pools agents take work
         # from exist from the start and are never replaced, so each agent keeps its own list
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
