@@ -6,7 +6,9 @@ Rate, AHT and patience share one unit of time. Besides speed the run checks itse
 exact Erlang A figures: ``p_wait_zero`` (share of calls answered without waiting) against
 1 - P(wait), and ``p_abandon``, each with the half-width of a 95% batch-means confidence interval
 (20 batches of simulated time): near full load the figures wander slowly, so a run's error is
-judged against its own interval.
+judged against its own interval. ``p_wait_zero_cv`` and ``p_abandon_cv`` are the same run's
+control-variate estimates (``sim.control_variates``): corrected for how far the run's arrivals
+and handle times drifted from the model's means, with their own, narrower, intervals.
 
 ``--peer`` times a hand-written SimPy model of the same system in the same run (SimPy is
 looked for in ``--peer-path``, default ``/tmp/simpy-peer``, installed there with
@@ -88,6 +90,29 @@ def _simpy_peer(
     }
 
 
+def _controlled(by_batch: dict[int, Any], rate: float, aht: float, batch: float) -> tuple[Any, Any]:
+    """Control-variate estimates of the shares answered at once and abandoned.
+
+    Controls per batch: arrivals against ``rate * batch`` and the mean handle time of the calls
+    finished in it against ``aht`` (both known from the model, not from its answer). The run
+    stops at a number of calls, so its last batch is cut short and has fewer arrivals than
+    ``rate * batch``: only the batches before the last one count.
+    """
+    from helpline.sim.control_variates import controlled_estimate
+
+    last = max((k for k, b in by_batch.items() if b.offered), default=0)
+    used = [by_batch[k] for k in range(last) if k in by_batch and by_batch[k].offered and by_batch[k].handled]
+    if len(used) < len(range(last)):
+        return None, None
+    controls = [[b.offered / (rate * batch) - 1.0 for b in used], [b.talk_s / b.handled / aht - 1.0 for b in used]]
+    try:
+        wait = controlled_estimate([b.answered_at_once / b.offered for b in used], controls)
+        abandon = controlled_estimate([b.abandoned / b.offered for b in used], controls)
+    except ValueError:  # too short a run for the controls to vary independently
+        return None, None
+    return wait, abandon
+
+
 def register(app: typer.Typer) -> None:
     @app.command("sim")
     def sim(
@@ -143,6 +168,7 @@ def register(app: typer.Typer) -> None:
         full = [by_batch[k] for k in range(BATCHES) if k in by_batch and by_batch[k].offered]
         wait_ci = estimate([b.answered_at_once / b.offered for b in full])
         abandon_ci = estimate([b.abandoned / b.offered for b in full])
+        wait_cv, abandon_cv = _controlled(by_batch, rate, aht, batch)
         exact = erlang_a(rate, aht, patience, agents).at(())
         p_wait_zero = totals.answered_at_once / totals.offered
         p_abandon = totals.abandoned / totals.offered
@@ -166,6 +192,15 @@ def register(app: typer.Typer) -> None:
             "p_wait_zero_ci95": None if wait_ci is None else wait_ci.half_width,
             "p_abandon_ci95": None if abandon_ci is None else abandon_ci.half_width,
             "batches": len(full),
+            # the same run corrected for its drift from the model's arrival rate and handle time
+            # (sim.control_variates): a narrower interval from the same calls
+            "p_wait_zero_cv": None if wait_cv is None else wait_cv.mean,
+            "p_wait_zero_cv_ci95": None if wait_cv is None else wait_cv.half_width,
+            "diff_p_wait_zero_cv": None if wait_cv is None else wait_cv.mean - (1.0 - exact["p_wait"]),
+            "p_abandon_cv": None if abandon_cv is None else abandon_cv.mean,
+            "p_abandon_cv_ci95": None if abandon_cv is None else abandon_cv.half_width,
+            "diff_p_abandon_cv": None if abandon_cv is None else abandon_cv.mean - exact["p_abandon"],
+            "cv_batches": None if wait_cv is None else wait_cv.n,
             "ewt_mean_abs_error": totals.ewt.mean_abs_error_s,
             "profiled": bool(profile),
             "python": platform.python_version(),
