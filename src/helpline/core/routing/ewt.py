@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from helpline.core.config import Channel
+
 ALPHA: Final = 0.1
 RATE_SCALE: Final = 1_000_000_000  # rates are summed as integers (units per 10^9 s) so sums are exact
 
@@ -55,6 +57,50 @@ class Supply:
     def __init__(self, free: int = 0, rate: int = 0) -> None:
         self.free = free
         self.rate = rate
+
+
+class Roster:
+    """The members behind one queue's aggregate on one channel, indexed by skill, so an estimate
+    for a narrower requirement (the queue's own plus a skill or a higher level) sums the shares
+    of the members who meet it without reading every member's skills."""
+
+    __slots__ = ("by_skill", "channel", "supply")
+
+    def __init__(self, channel: Channel, supply: Supply) -> None:
+        self.channel = channel
+        self.supply = supply  # the aggregate over all members
+        # skill -> the members who have it, as parallel lists: level, share, all their skills
+        self.by_skill: dict[str, tuple[list[int], list[Supply], list[dict[str, int]]]] = {}
+
+    def add(self, skills: dict[str, int], share: Supply) -> None:
+        for skill, level in skills.items():
+            entry = self.by_skill.get(skill)
+            if entry is None:
+                entry = self.by_skill[skill] = ([], [], [])
+            entry[0].append(level)
+            entry[1].append(share)
+            entry[2].append(skills)
+
+    def narrowed(self, extra: list[tuple[str, int]]) -> Supply:
+        """Free units and release rate of the members who also meet ``extra`` (skill, minimum level)."""
+        out = Supply()
+        skill, least = extra[0]
+        entry = self.by_skill.get(skill)
+        if entry is None:
+            return out
+        levels, shares, skill_maps = entry
+        rest = extra[1:]
+        for n in range(len(levels)):
+            if levels[n] < least:
+                continue
+            if rest:
+                skills = skill_maps[n]
+                if any(skills.get(s, 0) < m for s, m in rest):
+                    continue
+            share = shares[n]
+            out.free += share.free
+            out.rate += share.rate
+        return out
 
 
 def ewma(mean: float | None, value: float, alpha: float = ALPHA) -> float:

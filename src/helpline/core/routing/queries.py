@@ -5,7 +5,7 @@ estimates the engine records when an interaction enters a queue (see ``routing.e
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 from helpline.core.agent import Agent, AgentState, capacity_channel
 from helpline.core.config import Channel, SkillRequirement
@@ -21,8 +21,6 @@ from helpline.core.routing.state import (
     ST_OFFERED,
     route_channel,
 )
-
-NARROW_CACHE_LIMIT: Final = 4096  # cached narrower-requirement rosters, over all queues
 
 
 class Queries(Indexes):
@@ -174,37 +172,21 @@ class Queries(Indexes):
         qx = self._qx.get(queue_id)
         if qx is not None and exclusive is None and not groups and len(queues) == 1 and queues[0] == queue_id:
             found = None
-            for supply in qx.supply:
-                if supply[0] is channel:
-                    found = supply
+            for roster in qx.supply:
+                if roster.channel is channel:
+                    found = roster
                     break
             if found is not None:
-                aggregate = found[1]
+                aggregate = found.supply
                 own_items = qx.requirement
-                if items is own_items or items == own_items:  # the same tuple, usually: no element compare
-                    return ewt.expected_wait(k, aggregate.free, aggregate.rate)
-                # a narrower requirement (the queue's own and more): the members who meet it.
-                # Members meet the queue's own requirement already; check only what it adds.
-                # Skills do not change, so who meets it is kept per requirement.
-                key = (channel, items)
-                members = qx.narrow.get(key)
-                if members is None:
-                    own = dict(own_items)
+                if items is not own_items and items != own_items:  # the same tuple, usually: no element compare
+                    # a narrower requirement (the queue's own and more): the members who meet it.
+                    # Members meet the queue's own requirement already; check only what it adds.
+                    own = qx.own
                     extra = [(s, m) for s, m in items if own.get(s, 0) < m]
-                    members = tuple(share for skills, share in found[2] if all(skills.get(s, 0) >= m for s, m in extra))
-                    # a bound over all queues: entries made during the day would otherwise pile up
-                    # in the collector's generations and make its passes longer and more frequent
-                    if self._narrow_entries >= NARROW_CACHE_LIMIT:
-                        for x in self._qx.values():
-                            x.narrow.clear()
-                        self._narrow_entries = 0
-                    qx.narrow[key] = members
-                    self._narrow_entries += 1
-                free = rate = 0
-                for share in members:
-                    free += share.free
-                    rate += share.rate
-                return ewt.expected_wait(k, free, rate)
+                    if extra:
+                        aggregate = found.narrowed(extra)
+                return ewt.expected_wait(k, aggregate.free, aggregate.rate)
         prior = qx.config.aht_prior_s if qx is not None else self._queues[queue_id].aht_prior_s
         free = rate = 0
         for a in self._eligible(queues, groups, exclusive, channel, items):

@@ -16,7 +16,7 @@ from helpline.core.agent import Agent, Presence, PresenceTrigger, SlotState, Slo
 from helpline.core.config import Channel, QueueConfig, Strategy, TenantConfig, WorkflowStep
 from helpline.core.errors import UnknownEntity
 from helpline.core.interaction import Interaction, InteractionState, Trigger
-from helpline.core.routing.ewt import Supply
+from helpline.core.routing.ewt import Roster, Supply
 from helpline.core.routing.matching import (
     Bucket,
     FreeHeap,
@@ -101,7 +101,7 @@ class QueueIndex:
     where lookups in a map per kind each miss.
     """
 
-    __slots__ = ("config", "free", "narrow", "prio_counts", "queue_waiting", "requirement", "steps", "supply", "waiting")
+    __slots__ = ("config", "free", "own", "prio_counts", "queue_waiting", "requirement", "steps", "supply", "waiting")
 
     def __init__(
         self,
@@ -110,7 +110,7 @@ class QueueIndex:
         free: FreeHeap | None,
         waiting: dict[Signature, Bucket],
         requirement: tuple[tuple[str, int], ...],
-        supply: list[tuple[Channel, Supply, list[tuple[dict[str, int], Supply]]]],
+        supply: list[Roster],
         prio_counts: dict[int, int],
         queue_waiting: dict[str, None],
     ) -> None:
@@ -119,11 +119,8 @@ class QueueIndex:
         self.free = free  # the queue's members who are free, by the queue's strategy
         self.waiting = waiting  # the queue's waiting interactions, by signature
         self.requirement = requirement  # the queue's own skill requirement, sorted
-        # per channel: the wait-estimate aggregate and its roster (members' skills and shares)
-        self.supply = supply
-        # (channel, narrower requirement) -> the shares of the members who meet it (skills are
-        # configuration; the engine drops these when there are many)
-        self.narrow: dict[tuple[Channel, tuple[tuple[str, int], ...]], tuple[Supply, ...]] = {}
+        self.own = dict(requirement)
+        self.supply = supply  # per channel: the wait-estimate aggregate and its members
         self.prio_counts = prio_counts
         self.queue_waiting = queue_waiting
 
@@ -206,14 +203,14 @@ class EngineState:
         ]
         # per aggregate: its members' skills and shares, so an estimate for a narrower
         # requirement in the same queue sums the shares of the members who meet it
-        roster_of: dict[int, list[tuple[dict[str, int], Supply]]] = {}
+        roster_of: dict[int, Roster] = {}
+        for key, aggregate in self._agg.items():
+            roster_of[id(aggregate)] = Roster(key[1], aggregate)
         for a in self._agent_list:
             for *_, aggregates, share in self._agg_members[a.index]:
                 for aggregate in aggregates:
-                    roster_of.setdefault(id(aggregate), []).append((a.skills, share))
-        self._agg_roster = {key: roster_of.get(id(aggregate), []) for key, aggregate in self._agg.items()}
+                    roster_of[id(aggregate)].add(a.skills, share)
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
-        self._narrow_entries = 0  # in all queues' QueueIndex.narrow
         # waiting interactions by pool, then by signature; the maps of the pools agents take work
         # from exist from the start and are never replaced, so each agent keeps its own list
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
@@ -233,7 +230,7 @@ class EngineState:
                 self._free.get(queue_pool(q.id)),
                 self._waiting.setdefault(queue_pool(q.id), {}),
                 self._queue_requirement[q.id],
-                [(ch, self._agg[(q.id, ch)], self._agg_roster[(q.id, ch)]) for ch in dict.fromkeys(q.channels)],
+                [roster_of[id(self._agg[(q.id, ch)])] for ch in dict.fromkeys(q.channels)],
                 self._prio_counts[q.id],
                 self._queue_waiting[q.id],
             )
