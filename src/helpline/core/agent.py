@@ -28,10 +28,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from helpline.core.config import AgentConfig, Channel
 from helpline.core.errors import InvalidTransition
+
+if TYPE_CHECKING:
+    from helpline.core.config import Strategy
+    from helpline.core.routing.ewt import Supply
+    from helpline.core.routing.matching import Bucket, FreeHeap, Signature
 
 
 class Presence(StrEnum):
@@ -160,11 +165,14 @@ class Agent:
         "aht",
         "capacity",
         "config",
+        "free_pools",
         "handled_today",
         "id",
         "idle_since",
         "index",
+        "listed",
         "load",
+        "memberships",
         "misses",
         "offers_total",
         "pause_reason",
@@ -175,6 +183,7 @@ class Agent:
         "state_since",
         "total",
         "total_capacity",
+        "waits",
     )
 
     def __init__(self, config: AgentConfig, index: int) -> None:
@@ -198,6 +207,17 @@ class Agent:
         self.aht: dict[str, list[float]] = {}  # channel -> [mean, count]
         self.state = _AGENT_STATE_OFFLINE
         self.state_since = 0.0
+        # the routing engine's indexes for this agent, set when it builds them (not state: not in
+        # snapshots). Kept here rather than in lists by agent index because a decision that
+        # touches an agent reads them all, and the agent's object is in cache by then.
+        # Free-agent heaps it is listed in: (strategy, heap, round-robin memory or None)
+        self.free_pools: tuple[tuple[Strategy, FreeHeap, dict[str, int] | None], ...] = ()
+        self.listed = False  # has live entries in those heaps
+        # wait-estimate groups: (capacity channel, units, channel name, handle-time prior, the
+        # aggregates it adds to, its current share)
+        self.memberships: tuple[tuple[Channel, int, str, float, tuple[Supply, ...], Supply], ...] = ()
+        # the waiting maps of the pools it takes work from, with the queue an offer counts for
+        self.waits: tuple[tuple[dict[Signature, Bucket], str | None], ...] = ()
 
     # -- presence ---------------------------------------------------------------------------
 

@@ -85,21 +85,21 @@ class Indexes(EngineState):
         release rates it adds to wait estimates (only its free units are recomputed).
         """
         idx = a.index
-        pools = self._free_pools[idx]
-        if self._listed[idx]:  # the entries pushed last time go stale now
+        pools = a.free_pools
+        if a.listed:  # the entries pushed last time go stale now
             for _, fh, _ in pools:
                 fh.live -= 1
         stamp = self._stamp[idx] + 1
         self._stamp[idx] = stamp
         if a.has_free_capacity():
-            self._listed[idx] = True
+            a.listed = True
             stamps = self._stamp
             seed = self.seed
             idle_entry = (a.total, a.idle_since, idx, stamp)
             for strategy, fh, rr in pools:
                 fh.push(idle_entry if strategy is STRATEGY_LONGEST_IDLE else (*key_for(strategy, a, rr, seed), stamp), stamps)
         else:
-            self._listed[idx] = False
+            a.listed = False
         self._update_aggregates(a, rates)
 
     def _freed(self, a: Agent, *, rates: bool = True) -> None:
@@ -107,7 +107,7 @@ class Indexes(EngineState):
         self._dirty_a[a.id] = a
 
     def _update_aggregates(self, a: Agent, rates: bool = True) -> None:
-        memberships = self._agg_members[a.index]
+        memberships = a.memberships
         if not memberships:
             return
         ready = a.presence is PRESENCE_READY

@@ -216,7 +216,7 @@ class Matchmaker(FactAppliers):
             best: Interaction | None = None
             best_rank: tuple[float, float, int] = (0, 0.0, 0)
             best_queue: str | None = None
-            for buckets, pool_queue in self._agent_waits[a.index]:
+            for buckets, pool_queue in a.waits:
                 if not buckets:
                     continue
                 for b in buckets.values():

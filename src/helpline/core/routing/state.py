@@ -167,9 +167,7 @@ class EngineState:
         self._day_ends = float("-inf")  # start of the day after self._day
         # indexes (rebuilt from the logical state)
         self._stamp: list[int] = [0] * len(self._agent_list)
-        self._listed: list[bool] = [False] * len(self._agent_list)  # has live entries in its pools' free heaps
         self._free: dict[PoolKey, FreeHeap] = {p: FreeHeap() for p in self._members}
-        self._free_pools: list[list[tuple[Strategy, FreeHeap, dict[str, int] | None]]] = []
         for a in self._agent_list:
             pools: list[tuple[Strategy, FreeHeap, dict[str, int] | None]] = []
             for q in a.config.queues:
@@ -177,7 +175,8 @@ class EngineState:
                     pools.append((self._queues[q].strategy, self._free[queue_pool(q)], self._rr.get(q)))
             for g in a.config.groups:
                 pools.append((STRATEGY_LONGEST_IDLE, self._free[group_pool(g)], None))
-            self._free_pools.append(pools)
+            a.free_pools = tuple(pools)
+            a.listed = False
         # wait-estimate aggregates per (queue, channel) over the members meeting the queue's own
         # requirement: [free units, release rate] (see routing.ewt)
         self._queue_requirement: dict[str, tuple[tuple[str, int], ...]] = {
@@ -198,25 +197,23 @@ class EngineState:
                     units = min(caps.get(cc, 0), a.config.total_capacity)
                     if units > 0 and satisfies(a.skills, self._queue_requirement[qc.id]):
                         grouped[a.index].setdefault((cc, units, _CHANNEL_NAME[cc], qc.aht_prior_s), []).append(aggregate)
-        self._agg_members: list[list[tuple[Channel, int, str, float, list[Supply], Supply]]] = [
-            [(*key, aggregates, Supply()) for key, aggregates in g.items()] for g in grouped
-        ]
+        for a in self._agent_list:
+            a.memberships = tuple((*key, tuple(aggregates), Supply()) for key, aggregates in grouped[a.index].items())
         # per aggregate: its members' skills and shares, so an estimate for a narrower
         # requirement in the same queue sums the shares of the members who meet it
         roster_of: dict[int, Roster] = {}
         for key, aggregate in self._agg.items():
             roster_of[id(aggregate)] = Roster(key[1], aggregate)
         for a in self._agent_list:
-            for *_, aggregates, share in self._agg_members[a.index]:
+            for *_, aggregates, share in a.memberships:
                 for aggregate in aggregates:
                     roster_of[id(aggregate)].add(a.skills, share)
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
         # waiting interactions by pool, then by signature; the maps of the pools agents take work
-        # from exist from the start and are never replaced, so each agent keeps its own list
+        # from exist from the start and are never replaced, so each agent keeps its own (Agent.waits)
         self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
-        self._agent_waits: list[list[tuple[dict[Signature, Bucket], str | None]]] = [
-            [(self._waiting.setdefault(p, {}), q) for p, q in own] for own in self._agent_pools
-        ]
+        for a, own in zip(self._agent_list, self._agent_pools, strict=True):
+            a.waits = tuple((self._waiting.setdefault(p, {}), q) for p, q in own)
         self._regs: dict[str, tuple[list[Bucket], str, int]] = {}
         # entered a queue this turn and not yet indexed: most are offered at once, so they are
         # indexed only if still waiting after routing
