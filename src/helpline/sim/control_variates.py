@@ -18,8 +18,8 @@ a known ``beta`` and nearly so for a fitted one; its variance is the regression'
 variance ``s^2 = SSE / (K - q - 1)`` times ``1/K + mean(x)' (Xc' Xc)^-1 mean(x)`` (``Xc`` the
 centred controls), and the confidence interval is Student's t on ``K - q - 1`` degrees of
 freedom. When the controls explain little, the interval is about as wide as the batch-means
-one; when they explain much (Erlang A's share answered at once: about 60% of its variance over a
-run), it is narrower.
+one; when they explain much (Erlang A's share answered at once near full load: about 85% of its
+variance over a run), it is narrower.
 
 Batches must be long against the system's relaxation time (as for batch means), and a control's
 mean must be known without the model's answer: arrivals per unit of time and mean handle time
