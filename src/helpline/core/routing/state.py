@@ -101,14 +101,13 @@ class QueueIndex:
     where lookups in a map per kind each miss.
     """
 
-    __slots__ = ("config", "free", "own", "prio_counts", "queue_waiting", "requirement", "steps", "supply", "waiting")
+    __slots__ = ("config", "free", "own", "prio_counts", "queue_waiting", "requirement", "steps", "supply")
 
     def __init__(
         self,
         config: QueueConfig,
         steps: tuple[WorkflowStep, ...],
         free: FreeHeap | None,
-        waiting: dict[Signature, Bucket],
         requirement: tuple[tuple[str, int], ...],
         supply: list[Roster],
         prio_counts: dict[int, int],
@@ -117,7 +116,6 @@ class QueueIndex:
         self.config = config
         self.steps = steps
         self.free = free  # the queue's members who are free, by the queue's strategy
-        self.waiting = waiting  # the queue's waiting interactions, by signature
         self.requirement = requirement  # the queue's own skill requirement, sorted
         self.own = dict(requirement)
         self.supply = supply  # per channel: the wait-estimate aggregate and its members
@@ -178,7 +176,7 @@ class EngineState:
             a.free_pools = tuple(pools)
             a.listed = False
         # wait-estimate aggregates per (queue, channel) over the members meeting the queue's own
-        # requirement: [free units, release rate] (see routing.ewt)
+        # requirement: free units and release rate (see routing.ewt)
         self._queue_requirement: dict[str, tuple[tuple[str, int], ...]] = {
             q.id: tuple(sorted(merge_requirements(q.required_skills).items())) for q in config.queues
         }
@@ -225,7 +223,6 @@ class EngineState:
                 q,
                 self._steps[q.id],
                 self._free.get(queue_pool(q.id)),
-                self._waiting.setdefault(queue_pool(q.id), {}),
                 self._queue_requirement[q.id],
                 [roster_of[id(self._agg[(q.id, ch)])] for ch in dict.fromkeys(q.channels)],
                 self._prio_counts[q.id],
