@@ -12,24 +12,17 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpline.core import inputs as I
 from helpline.core.config import Channel, SkillRequirement
 from helpline.core.routing.engine import RoutingEngine
 
-from .test_routing_properties import Run, actions, configs, step
+from .test_routing_properties import random_run
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_incremental_estimates_equal_estimates_rebuilt_from_a_snapshot(data: st.DataObject) -> None:
-    cfg = data.draw(configs())
-    run = Run(cfg, seed=data.draw(st.integers(0, 3)))
-    counter = [0]
-    for a in cfg.agents:
-        if data.draw(st.integers(0, 4)):
-            run.do(I.AgentLogin(a.id))
-    for action in data.draw(actions(len(cfg.agents))):
-        step(run, action, counter)
+    run = random_run(data)
+    cfg = run.cfg
     restored = RoutingEngine.from_snapshot(cfg, json.loads(json.dumps(run.engine.snapshot())), seed=run.seed)
     variants = [(), (SkillRequirement("en", 2),), (SkillRequirement("en", 5),), (SkillRequirement("fr", 1),)]
     for q in cfg.queues:
@@ -46,14 +39,8 @@ def test_narrower_requirements_sum_the_same_members_as_a_scan_of_the_roster(data
     """The per-skill index behind a narrower requirement finds exactly the members a full scan
     of the queue's agents finds (the scan is the path for widened interactions: forced here by
     naming the queue twice)."""
-    cfg = data.draw(configs())
-    run = Run(cfg, seed=data.draw(st.integers(0, 3)))
-    counter = [0]
-    for a in cfg.agents:
-        if data.draw(st.integers(0, 4)):
-            run.do(I.AgentLogin(a.id))
-    for action in data.draw(actions(len(cfg.agents))):
-        step(run, action, counter)
+    run = random_run(data)
+    cfg = run.cfg
     engine = run.engine
     variants = [
         (("en", 2),),

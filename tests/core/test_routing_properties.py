@@ -270,6 +270,19 @@ def actions(draw: st.DrawFn, n_agents: int) -> list[tuple[Any, ...]]:
     return out
 
 
+def random_run(data: st.DataObject) -> Run:
+    """A random tenant with some agents logged in, after a random sequence of inputs."""
+    cfg = data.draw(configs())
+    run = Run(cfg, seed=data.draw(st.integers(0, 3)))
+    counter = [0]
+    for a in cfg.agents:
+        if data.draw(st.integers(0, 4)):
+            run.do(I.AgentLogin(a.id))
+    for action in data.draw(actions(len(cfg.agents))):
+        step(run, action, counter)
+    return run
+
+
 def step(run: Run, action: tuple[Any, ...], counter: list[int]) -> None:
     kind, ai, pick, dt, extra = action
     engine = run.engine
@@ -341,14 +354,7 @@ def check_replay(run: Run, cut: int) -> None:
 @settings(max_examples=int(os.environ.get("HELPLINE_PROPERTY_EXAMPLES", "400")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_sequences_keep_the_invariants(data: st.DataObject) -> None:
-    cfg = data.draw(configs())
-    run = Run(cfg, seed=data.draw(st.integers(0, 3)))
-    counter = [0]
-    for a in cfg.agents:
-        if data.draw(st.integers(0, 4)):
-            run.do(I.AgentLogin(a.id))
-    for action in data.draw(actions(len(cfg.agents))):
-        step(run, action, counter)
+    run = random_run(data)
     # drain: let every timer run out
     for _ in range(40):
         due = run.engine.next_timer()
