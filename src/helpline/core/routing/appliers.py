@@ -383,7 +383,7 @@ class FactAppliers(Queries):
         if i.state in WAITING:
             self._unregister(i)
             self._register(i)
-        steps = self._steps.get(i.queue, ())
+        steps = self._steps_of(i.queue)
         if i.step_index < len(steps):
             self._arm(i.enqueued_at + steps[i.step_index].after_s, STEP_DUE, i.id, (i.entry, i.step_index))
 

@@ -75,7 +75,7 @@ class InteractionHandlers(AgentHandlers):
         else:
             key = (-priority, order_at, order_seq)
             interactions = self._interactions
-            position = 1 + sum(1 for x in self._queue_waiting[queue] if interactions[x].order_key() < key)
+            position = 1 + sum(1 for x in self._qx[queue].queue_waiting if interactions[x].order_key() < key)
         estimate = self._estimate(queue, (queue,), (), exclusive, channel, skills, position, now)
         self._emit(
             E.InteractionQueued(

@@ -33,7 +33,7 @@ class Queries(Indexes):
             return None
         key = i.order_key()
         interactions = self._interactions
-        ahead = sum(1 for x in self._queue_waiting[i.queue] if interactions[x].order_key() < key)
+        ahead = sum(1 for x in self._qx[i.queue].queue_waiting if interactions[x].order_key() < key)
         return ahead + 1
 
     def estimated_wait(self, interaction_id: str, now: float) -> float | None:
@@ -77,16 +77,16 @@ class Queries(Indexes):
         """Waiting interactions of a queue, next first."""
         self._get_q(queue_id)
         interactions = self._interactions
-        return sorted(self._queue_waiting[queue_id], key=lambda x: interactions[x].order_key())
+        return sorted(self._qx[queue_id].queue_waiting, key=lambda x: interactions[x].order_key())
 
     def queue_length(self, queue_id: str) -> int:
         self._get_q(queue_id)
-        return len(self._queue_waiting[queue_id])
+        return len(self._qx[queue_id].queue_waiting)
 
     def oldest_wait(self, queue_id: str, now: float) -> float | None:
         """Seconds the longest-waiting interaction of the queue has been in it."""
         self._get_q(queue_id)
-        waiting = self._queue_waiting[queue_id]
+        waiting = self._qx[queue_id].queue_waiting
         if not waiting:
             return None
         return now - min(self._interactions[x].enqueued_at for x in waiting)
@@ -101,7 +101,7 @@ class Queries(Indexes):
         for q in self._queues:
             members = self._members.get(queue_pool(q), [])
             out[q] = {
-                "waiting": len(self._queue_waiting[q]),
+                "waiting": len(self._qx[q].queue_waiting),
                 "offered": offered.get(q, 0),
                 "oldest_wait_s": self.oldest_wait(q, now),
                 "staffed": sum(1 for a in members if a.presence is not PRESENCE_OFFLINE),

@@ -96,31 +96,23 @@ def route_channel(i: Interaction) -> Channel:
 class QueueIndex:
     """One queue's configuration and routing indexes, reached with one lookup by queue id.
 
-    The same objects are also reachable through the engine's per-kind maps; on the hot path a
-    decision looks its queue up several times, and lookups in one map by one key stay in cache
-    where lookups in a map per kind each miss.
+    On the hot path a decision looks its queue up several times: lookups in one map by one key
+    stay in cache, where lookups in a map per kind of data would each miss.
     """
 
     __slots__ = ("config", "free", "own", "prio_counts", "queue_waiting", "requirement", "steps", "supply")
 
-    def __init__(
-        self,
-        config: QueueConfig,
-        steps: tuple[WorkflowStep, ...],
-        free: FreeHeap | None,
-        requirement: tuple[tuple[str, int], ...],
-        supply: list[Roster],
-        prio_counts: dict[int, int],
-        queue_waiting: dict[str, None],
-    ) -> None:
+    def __init__(self, config: QueueConfig, free: FreeHeap | None) -> None:
         self.config = config
-        self.steps = steps
+        self.steps = ordered_steps(config.steps)
         self.free = free  # the queue's members who are free, by the queue's strategy
-        self.requirement = requirement  # the queue's own skill requirement, sorted
-        self.own = dict(requirement)
-        self.supply = supply  # per channel: the wait-estimate aggregate and its members
-        self.prio_counts = prio_counts
-        self.queue_waiting = queue_waiting
+        # the queue's own skill requirement, sorted, and as a map
+        self.requirement = tuple(sorted(merge_requirements(config.required_skills).items()))
+        self.own = dict(self.requirement)
+        # per channel: the wait-estimate aggregate and its members (filled by EngineState)
+        self.supply: list[Roster] = []
+        self.prio_counts: dict[int, int] = {}  # waiting interactions by priority
+        self.queue_waiting: dict[str, None] = {}  # ids of its waiting interactions
 
 
 class EngineState:
@@ -130,7 +122,6 @@ class EngineState:
         self.config = config
         self.seed = seed
         self._queues: dict[str, QueueConfig] = {q.id: q for q in config.queues}
-        self._steps: dict[str, tuple[WorkflowStep, ...]] = {q.id: ordered_steps(q.steps) for q in config.queues}
         self._agent_list: list[Agent] = [Agent(a, n) for n, a in enumerate(config.agents)]
         self._agents: dict[str, Agent] = {a.id: a for a in self._agent_list}
         self._members: dict[PoolKey, list[Agent]] = {}
@@ -175,33 +166,31 @@ class EngineState:
                 pools.append((STRATEGY_LONGEST_IDLE, self._free[group_pool(g)], None))
             a.free_pools = tuple(pools)
             a.listed = False
+        self._qx: dict[str, QueueIndex] = {q.id: QueueIndex(q, self._free.get(queue_pool(q.id))) for q in config.queues}
         # wait-estimate aggregates per (queue, channel) over the members meeting the queue's own
-        # requirement: free units and release rate (see routing.ewt)
-        self._queue_requirement: dict[str, tuple[tuple[str, int], ...]] = {
-            q.id: tuple(sorted(merge_requirements(q.required_skills).items())) for q in config.queues
-        }
-        self._agg: dict[tuple[str, Channel], Supply] = {}
+        # requirement: free units and release rate (see routing.ewt), each with its roster
+        roster_of: dict[int, Roster] = {}
         # per agent, grouped by what the contribution depends on (capacity bucket, units, bucket
         # name, handle-time prior): the aggregates it adds to and the agent's current share of
         # each. One agent's queues mostly share a group, so a change is computed once and added
         # to each.
         grouped: list[dict[tuple[Channel, int, str, float], list[Supply]]] = [{} for _ in self._agent_list]
         for qc in config.queues:
+            qx = self._qx[qc.id]
             for ch in dict.fromkeys(qc.channels):
-                aggregate = self._agg[(qc.id, ch)] = Supply()
+                aggregate = Supply()
+                roster = roster_of[id(aggregate)] = Roster(ch, aggregate)
+                qx.supply.append(roster)
                 for a in self._members.get(queue_pool(qc.id), ()):
                     caps = a.config.capacity
                     cc = capacity_channel(ch, caps)
                     units = min(caps.get(cc, 0), a.config.total_capacity)
-                    if units > 0 and satisfies(a.skills, self._queue_requirement[qc.id]):
+                    if units > 0 and satisfies(a.skills, qx.requirement):
                         grouped[a.index].setdefault((cc, units, _CHANNEL_NAME[cc], qc.aht_prior_s), []).append(aggregate)
         for a in self._agent_list:
             a.memberships = tuple((*key, tuple(aggregates), Supply()) for key, aggregates in grouped[a.index].items())
-        # per aggregate: its members' skills and shares, so an estimate for a narrower
+        # each aggregate's roster: its members' skills and shares, so an estimate for a narrower
         # requirement in the same queue sums the shares of the members who meet it
-        roster_of: dict[int, Roster] = {}
-        for key, aggregate in self._agg.items():
-            roster_of[id(aggregate)] = Roster(key[1], aggregate)
         for a in self._agent_list:
             for *_, aggregates, share in a.memberships:
                 for aggregate in aggregates:
@@ -216,20 +205,6 @@ class EngineState:
         # entered a queue this turn and not yet indexed: most are offered at once, so they are
         # indexed only if still waiting after routing
         self._pending: dict[str, Interaction] = {}
-        self._queue_waiting: dict[str, dict[str, None]] = {q.id: {} for q in config.queues}
-        self._prio_counts: dict[str, dict[int, int]] = {q.id: {} for q in config.queues}
-        self._qx: dict[str, QueueIndex] = {
-            q.id: QueueIndex(
-                q,
-                self._steps[q.id],
-                self._free.get(queue_pool(q.id)),
-                self._queue_requirement[q.id],
-                [roster_of[id(self._agg[(q.id, ch)])] for ch in dict.fromkeys(q.channels)],
-                self._prio_counts[q.id],
-                self._queue_waiting[q.id],
-            )
-            for q in config.queues
-        }
         self._reg_seq = 0
         self._timers: list[Timer] = []
         self._tseq = 0
@@ -259,6 +234,11 @@ class EngineState:
         if x is None:
             raise UnknownEntity("queue", queue_id)
         return x.config
+
+    def _steps_of(self, queue_id: str) -> tuple[WorkflowStep, ...]:
+        """The queue's workflow steps in the order they fire (none for an unknown queue)."""
+        qx = self._qx.get(queue_id)
+        return qx.steps if qx is not None else ()
 
     def _arm(self, due: float, kind: int, ident: str, token: Any) -> None:
         self._tseq += 1

@@ -46,7 +46,7 @@ class Timers(Matchmaker):
         if kind == STEP_DUE:
             return (
                 (i.entry, i.step_index) == token
-                and i.step_index < len(self._steps.get(i.queue, ()))
+                and i.step_index < len(self._steps_of(i.queue))
                 and i.state in STEPPING
             )
         if kind == MAX_WAIT:
@@ -73,7 +73,7 @@ class Timers(Matchmaker):
             for x in agents:
                 self._check_misses(self._agents[x], i.queue, now)
         elif kind == STEP_DUE:
-            step = self._steps[i.queue][i.step_index]
+            step = self._qx[i.queue].steps[i.step_index]
             skills, queues, groups, priority = apply_step(step, i.skills, i.queues, i.groups, i.priority)
             self._emit(
                 E.WorkflowStepApplied(
