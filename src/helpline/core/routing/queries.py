@@ -187,7 +187,7 @@ class Queries(Indexes):
                     if extra:
                         aggregate = found.narrowed(extra)
                 return ewt.expected_wait(k, aggregate.free, aggregate.rate)
-        prior = qx.config.aht_prior_s if qx is not None else self._queues[queue_id].aht_prior_s
+        prior = self._queues[queue_id].aht_prior_s
         free = rate = 0
         for a in self._eligible(queues, groups, exclusive, channel, items):
             f, r = self._contribution(a, channel, prior)

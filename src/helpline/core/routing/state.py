@@ -135,13 +135,15 @@ class EngineState:
             frozenset(q for q in a.config.queues if q in self._queues) for a in self._agent_list
         ]
         self._agent_groups: list[frozenset[str]] = [frozenset(a.config.groups) for a in self._agent_list]
-        # pools an agent takes waiting work from, with the queue an offer from there counts for
-        self._agent_pools: list[list[tuple[PoolKey, str | None]]] = []
+        # waiting interactions by pool, then by signature. The maps of the pools an agent takes
+        # work from exist from the start and are never replaced, so each agent keeps its own
+        # (Agent.waits), with the queue an offer from there counts for.
+        self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
         for a in self._agent_list:
             own: list[tuple[PoolKey, str | None]] = [(queue_pool(q), q) for q in a.config.queues if q in self._queues]
             own += [(group_pool(g), None) for g in a.config.groups]
             own.append((agent_pool(a.id), None))
-            self._agent_pools.append(own)
+            a.waits = tuple((self._waiting.setdefault(p, {}), q) for p, q in own)
         # logical state (in the snapshot)
         self._interactions: dict[str, Interaction] = {}
         self._resume: dict[tuple[str, str], str] = {}
@@ -196,11 +198,6 @@ class EngineState:
                 for aggregate in aggregates:
                     roster_of[id(aggregate)].add(a.skills, share)
         self._eligible_cache: dict[tuple[Any, ...], list[Agent]] = {}
-        # waiting interactions by pool, then by signature; the maps of the pools agents take work
-        # from exist from the start and are never replaced, so each agent keeps its own (Agent.waits)
-        self._waiting: dict[PoolKey, dict[Signature, Bucket]] = {}
-        for a, own in zip(self._agent_list, self._agent_pools, strict=True):
-            a.waits = tuple((self._waiting.setdefault(p, {}), q) for p, q in own)
         self._regs: dict[str, tuple[list[Bucket], str, int]] = {}
         # entered a queue this turn and not yet indexed: most are offered at once, so they are
         # indexed only if still waiting after routing
